@@ -1,0 +1,174 @@
+"""Fit estimators on benchmark datasets and append one JSON line per fit.
+
+Examples
+--------
+All MNIST images on a GPU, three seeds::
+
+    python benchmarks/run.py --method icae --dataset mnist --seeds 0 1 2 \
+        --data-dir ../shared/datasets --out benchmarks/results/icae.jsonl
+
+A CPU run on a 10,000-image subset with a fixed epoch budget::
+
+    python benchmarks/run.py --method icae --dataset mnist --subset 10000 \
+        --param max_epochs=20 --data-dir ../shared/datasets
+
+KMeans on the pixels (the baseline) is fitted beside every run unless ``--no-baseline``.
+Labels are used only to score the final model, never to pick an epoch or a setting.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+import skdeepclust
+from skdeepclust import datasets
+from skdeepclust.metrics import clustering_report
+
+METHODS = {"icae": "ICAE", "variational": "VariationalClustering", "dccs": "DCCS",
+           "ganim": "GANIM"}
+LOADERS = {"mnist": datasets.load_mnist, "fashion_mnist": datasets.load_fashion_mnist,
+           "coil20": datasets.load_coil20, "cifar10": datasets.load_cifar10,
+           "usps": datasets.load_usps, "stl10": datasets.load_stl10}
+
+
+def _parse_value(text: str):
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
+def _git_commit() -> str | None:
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
+                             cwd=Path(__file__).parent, check=True)
+        return out.stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+
+
+def _device_name(device: str) -> str:
+    if device.startswith("cuda"):
+        return torch.cuda.get_device_name(torch.device(device))
+    return f"CPU ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)"
+
+
+def _peak_rss_mb() -> float:
+    kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return kb / 1024 if sys.platform != "darwin" else kb / 2**20
+
+
+def load(dataset: str, data_dir: str | None, subset: int | None, seed: int):
+    bunch = LOADERS[dataset](data_home=data_dir, download=data_dir is None)
+    X, y = bunch.data, bunch.target
+    if subset and subset < len(X):
+        # Class-stratified subset, fixed by the seed (label use here is data selection,
+        # as the papers' protocol, not model selection).
+        rng = np.random.RandomState(seed)
+        idx = np.sort(rng.permutation(len(X))[:subset])
+        X, y = X[idx], y[idx]
+    return X, y, tuple(bunch.image_shape)
+
+
+def run_one(method: str, dataset: str, seed: int, args, params: dict) -> list[dict]:
+    X, y, image_shape = load(dataset, args.data_dir, args.subset, seed)
+    n_clusters = int(len(np.unique(y)))
+    records = []
+    base = {
+        "dataset": dataset, "n_samples": len(X), "seed": seed,
+        "torch": torch.__version__, "skdeepclust": skdeepclust.__version__,
+        "commit": _git_commit(), "python": platform.python_version(),
+    }
+    if not args.no_baseline:
+        from sklearn.cluster import KMeans
+
+        t = time.perf_counter()
+        labels = KMeans(n_clusters=n_clusters, n_init=10, random_state=seed).fit_predict(
+            X.astype(np.float32) / 255.0)
+        records.append({**base, "method": "kmeans", **clustering_report(y, labels),
+                        "fit_seconds": time.perf_counter() - t, "device": "CPU"})
+    cls_name = METHODS[method]
+    cls = getattr(skdeepclust, cls_name, None)
+    if cls is None:
+        records.append({**base, "method": method, "status": "missing",
+                        "note": f"skdeepclust has no {cls_name} yet"})
+        return records
+    est = cls(n_clusters=n_clusters, random_state=seed, image_shape=image_shape,
+              device=args.device, verbose=args.verbose, **params)
+    device = "cuda" if (args.device == "auto" and torch.cuda.is_available()) else (
+        args.device if args.device != "auto" else "cpu")
+    if device.startswith("cuda"):
+        torch.cuda.reset_peak_memory_stats()
+        torch.cuda.synchronize()
+    t = time.perf_counter()
+    est.fit(X)
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+    fit_seconds = time.perf_counter() - t
+    t = time.perf_counter()
+    labels = est.predict(X)
+    predict_seconds = time.perf_counter() - t
+    durs = [h["dur"] for h in est.history_]
+    peak = (torch.cuda.max_memory_allocated() / 2**20 if device.startswith("cuda")
+            else _peak_rss_mb())
+    records.append({
+        **base, "method": method, **clustering_report(y, labels),
+        "fit_seconds": fit_seconds, "epochs": len(durs),
+        "seconds_per_epoch": float(np.mean(durs)) if durs else None,
+        "predict_images_per_second": len(X) / predict_seconds,
+        "peak_memory_mb": peak,
+        "peak_memory_kind": "cuda_max_allocated" if device.startswith("cuda") else "cpu_peak_rss",
+        "device": _device_name(device),
+        "params": {k: (v if isinstance(v, (int, float, str, bool, type(None), list, tuple))
+                       else repr(v)) for k, v in est.get_params().items()},
+        "final_losses": {k: v for k, v in est.history_[-1].items()
+                         if isinstance(v, float) and k not in ("dur",)},
+    })
+    return records
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--method", nargs="+", default=["icae"], choices=sorted(METHODS))
+    p.add_argument("--dataset", nargs="+", default=["mnist"], choices=sorted(LOADERS))
+    p.add_argument("--seeds", nargs="+", type=int, default=[0])
+    p.add_argument("--data-dir", default=os.environ.get("SKDEEPCLUST_DATA"),
+                   help="folder with NAME.npz files (default: $SKDEEPCLUST_DATA)")
+    p.add_argument("--subset", type=int, default=None, help="use this many images")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                   help="estimator parameter (JSON value), repeatable")
+    p.add_argument("--out", default="benchmarks/results/results.jsonl")
+    p.add_argument("--no-baseline", action="store_true", help="skip KMeans on pixels")
+    p.add_argument("--verbose", type=int, default=0)
+    args = p.parse_args(argv)
+    params = {}
+    for item in args.param:
+        key, _, value = item.partition("=")
+        params[key] = _parse_value(value)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    for method in args.method:
+        for dataset in args.dataset:
+            for seed in args.seeds:
+                for rec in run_one(method, dataset, seed, args, params):
+                    line = json.dumps(rec)
+                    print(line, flush=True)
+                    with out.open("a") as f:
+                        f.write(line + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,16 @@
+"""skdeepclust: scikit-learn compatible deep image clustering.
+
+Estimators
+----------
+ICAE
+    Auto-encoder with predefined evenly-distributed class centroids and an MMD loss.
+
+Submodules: :mod:`skdeepclust.metrics`, :mod:`skdeepclust.datasets`,
+:mod:`skdeepclust.augment`, :mod:`skdeepclust.losses`, :mod:`skdeepclust.nn`.
+"""
+
+from .icae import ICAE
+
+__version__ = "0.1.0"
+
+__all__ = ["ICAE", "__version__"]

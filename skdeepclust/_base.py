@@ -1,0 +1,430 @@
+"""The shared scikit-learn estimator that every method builds on.
+
+:class:`BaseDeepClusterer` is a plain scikit-learn estimator. It validates input once, at the
+edge, derives all randomness from ``random_state`` without touching the caller's global RNGs,
+builds a skorch :class:`~skdeepclust._net.ClusterNet` inside ``fit`` and trains it on a tensor
+that stays on the training device. ``predict``, ``predict_proba``, ``transform``, ``sample``
+and ``score`` share the same plumbing; a method supplies its networks, its net class, its loss
+weights and a few hooks.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Callable
+from contextlib import contextmanager
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from skorch.callbacks import ProgressBar
+from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted
+from torch import Tensor
+
+from . import augment as _augment
+from ._data import (
+    InputSpec,
+    Scaling,
+    check_input,
+    from_network_layout,
+    resolve_image_shape,
+    to_network_layout,
+)
+from ._net import ClusterNet
+
+__all__ = ["BaseDeepClusterer"]
+
+
+def _draw_seed(random_state) -> int:
+    """A 31-bit seed from ``random_state``.
+
+    ``None`` draws from fresh OS entropy rather than from numpy's global generator, so that
+    fitting never advances the caller's global random state.
+    """
+    if random_state is None:
+        return int(np.random.SeedSequence().generate_state(1)[0] >> 1)
+    return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
+
+
+@contextmanager
+def _torch_seeded(seed: int, device: torch.device):
+    """Seed torch inside a forked RNG state, restored on exit.
+
+    Module initialisation, dropout and user augmentation callables draw from torch's global
+    generator; forking it keeps fits reproducible and leaves the caller's state unchanged.
+    """
+    devices = list(range(torch.cuda.device_count())) if device.type == "cuda" else []
+    with torch.random.fork_rng(devices=devices):
+        torch.random.manual_seed(seed)  # inside fork_rng: the caller's state is restored
+        yield
+
+
+def _resolve_device(device) -> torch.device:
+    if device is None or device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise ValueError(
+            f"device={device!r} is not a torch device; use 'auto', 'cpu' or 'cuda'."
+        ) from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError("device='cuda' was requested but CUDA is not available; use 'auto'.")
+    return dev
+
+
+class BaseDeepClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
+    """Base class of the deep clustering estimators (not for direct use).
+
+    Subclasses define ``__init__`` with the common parameters (``n_clusters``,
+    ``max_epochs``, ``batch_size``, ``lr``, ``device``, ``random_state``, ``verbose``,
+    ``callbacks``, ``image_shape``, ``augmentation``, ``net_kwargs``) plus their own, and
+    implement:
+
+    - ``_net_class`` : the :class:`ClusterNet` subclass;
+    - ``_build_module(spec)`` : the network(s) for an :class:`InputSpec`;
+    - ``_net_params(spec)`` : extra keyword arguments of the net (loss weights, optimiser);
+    - ``_auto_max_epochs(spec)`` : the epoch budget for ``max_epochs="auto"``;
+    - ``_proba(x)``, ``_embed(x)`` : batched inference on network-space tensors;
+    - ``_generate(n, clusters, generator)`` : network-space samples for :meth:`sample`;
+    - ``_score_batch(x)`` : per-sample values whose mean is :meth:`score`.
+    """
+
+    _net_class: type[ClusterNet] = ClusterNet
+    #: Value range of image inputs as the networks see them.
+    _image_range: tuple[float, float] = (0.0, 1.0)
+    #: Batch size used for inference.
+    _inference_batch_size: int = 1024
+
+    # ------------------------------------------------------------------ hooks
+    def _build_module(self, spec: InputSpec) -> torch.nn.Module:
+        raise NotImplementedError
+
+    def _net_params(self, spec: InputSpec) -> dict:
+        return {}
+
+    def _auto_max_epochs(self, spec: InputSpec) -> int:
+        raise NotImplementedError
+
+    def _default_augmentation(self, spec: InputSpec):
+        if not spec.is_image:
+            return _augment.preset("tabular")
+        return _augment.preset("digits" if spec.channels == 1 else "natural")
+
+    def _proba(self, x: Tensor) -> Tensor:
+        raise NotImplementedError
+
+    def _embed(self, x: Tensor) -> Tensor:
+        raise NotImplementedError
+
+    def _generate(self, n: int, clusters: Tensor, generator: torch.Generator) -> Tensor:
+        raise NotImplementedError
+
+    def _score_batch(self, x: Tensor) -> Tensor:
+        raise NotImplementedError
+
+    def _after_fit(self, X_net: Tensor) -> None:
+        """Set method-specific fitted attributes (``cluster_centers_`` ...)."""
+
+    def _validate_method_params(self, spec: InputSpec) -> None:
+        """Check the method's own parameters (called in ``fit`` before training)."""
+
+    # ------------------------------------------------------------------ validation
+    def _validate_common_params(self, n_samples: int) -> None:
+        def check_int(name, low, high=None, allow=()):
+            v = getattr(self, name)
+            if v in allow:
+                return
+            if not isinstance(v, Integral) or isinstance(v, bool) or v < low or (
+                high is not None and v > high
+            ):
+                bound = f"between {low} and {high}" if high is not None else f">= {low}"
+                extra = f" or one of {list(allow)}" if allow else ""
+                raise ValueError(f"{name} must be an int {bound}{extra}, got {v!r}.")
+
+        if isinstance(self.n_clusters, Integral) and self.n_clusters > n_samples >= 1:
+            raise ValueError(
+                f"n_clusters={self.n_clusters} is larger than the number of samples "
+                f"({n_samples}). Use fewer clusters or more data."
+            )
+        check_int("n_clusters", 1, n_samples)
+        check_int("max_epochs", 1, allow=("auto",))
+        check_int("batch_size", 1)
+        check_int("verbose", 0)
+        if not isinstance(self.lr, Real) or isinstance(self.lr, bool) or not self.lr > 0:
+            raise ValueError(f"lr must be a positive float, got {self.lr!r}.")
+        if self.callbacks is not None and not isinstance(self.callbacks, (list, tuple)):
+            raise TypeError("callbacks must be a list of skorch callbacks (or None).")
+        if self.net_kwargs is not None and not isinstance(self.net_kwargs, dict):
+            raise TypeError("net_kwargs must be a dict of skorch NeuralNet arguments.")
+        for name, value in self.get_params(deep=False).items():
+            if name.endswith("_weight") and (
+                not isinstance(value, Real) or isinstance(value, bool) or value < 0
+            ):
+                raise ValueError(f"{name} must be a non-negative number, got {value!r}.")
+
+    def _resolve_augmentation(self, spec: InputSpec):
+        aug = self.augmentation
+        if aug is None:
+            return None
+        if isinstance(aug, str):
+            if aug == "auto":
+                return self._default_augmentation(spec)
+            return _augment.preset(aug)
+        if callable(aug):
+            return copy.deepcopy(aug) if isinstance(aug, _augment.Augmentation) else aug
+        raise TypeError(
+            "augmentation must be 'auto', a preset name, None, or a callable mapping a "
+            f"batch tensor to an augmented batch; got {type(aug).__name__}."
+        )
+
+    def _check_X(self, X, *, reset: bool) -> np.ndarray:
+        """Validate ``X`` and return it in network layout and scale (float32, a copy)."""
+        X2, raw_shape = check_input(
+            self, X, reset=reset, image_shape=None if reset else self.image_shape_
+        )
+        if reset:
+            image_shape = resolve_image_shape(self.image_shape, X2.shape[1], raw_shape)
+            self.image_shape_ = image_shape
+            self._raw_shape = raw_shape
+            spec = InputSpec(X2.shape[1], image_shape, len(X2))
+            self._scaling = Scaling.fit(X2, spec.is_image)
+        else:
+            spec = self._spec(len(X2))
+        Xn = self._scaling.transform(X2)
+        if spec.is_image:
+            lo, hi = self._image_range
+            if (lo, hi) != (0.0, 1.0):
+                Xn = Xn * (hi - lo) + lo
+        return to_network_layout(Xn, spec)
+
+    def _spec(self, n_samples: int) -> InputSpec:
+        return InputSpec(self.n_features_in_, self.image_shape_, n_samples)
+
+    # ------------------------------------------------------------------ fit
+    def _make_net(self, spec: InputSpec, seed: int, device: torch.device) -> ClusterNet:
+        callbacks = [copy.deepcopy(cb) for cb in (self.callbacks or [])]
+        if self.verbose >= 2:
+            callbacks.append(ProgressBar())
+        max_epochs = (
+            self._auto_max_epochs(spec) if self.max_epochs == "auto" else int(self.max_epochs)
+        )
+        params = dict(
+            module=self._build_module(spec),
+            augmentation=self._resolve_augmentation(spec),
+            seed=seed,
+            max_epochs=max_epochs,
+            batch_size=min(int(self.batch_size), spec.n_samples),
+            lr=float(self.lr),
+            optimizer=torch.optim.Adam,
+            device=str(device),
+            verbose=int(self.verbose),
+            callbacks=callbacks,
+        )
+        params.update(self._net_params(spec))
+        params.update(self.net_kwargs or {})
+        return self._net_class(**params)
+
+    def _fit(self, X) -> Tensor:
+        """Fit and return the training data as a network-space tensor on the device."""
+        X_net = self._check_X(X, reset=True)
+        spec = self._spec(len(X_net))
+        self._validate_common_params(spec.n_samples)
+        self._validate_method_params(spec)
+        seed = _draw_seed(self.random_state)
+        device = _resolve_device(self.device)
+        X_t = torch.from_numpy(X_net).to(device)
+        with _torch_seeded(seed, device):
+            self.net_ = self._make_net(spec, seed, device)
+            self.net_.fit(X_t)
+            self._after_fit(X_t)
+        self.history_ = self.net_.history
+        self.labels_ = self._predict_net(X_t)
+        return X_t
+
+    def fit(self, X, y=None):
+        """Fit the model to ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), (n_samples, H, W) or \
+                (n_samples, H, W, C)
+            Training data: flattened samples (see ``image_shape``) or an image array.
+            Any numeric dtype and value range; the scaling is learned here.
+        y : Ignored
+            Not used, present for API consistency.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        self._fit(X)
+        return self
+
+    def fit_transform(self, X, y=None):
+        """Fit to ``X`` and return its latent features (validates ``X`` once)."""
+        X_t = self._fit(X)
+        return self._apply(X_t, self._embed, dtype=np.float32)
+
+    # ------------------------------------------------------------------ inference
+    def _apply(self, X: Tensor | np.ndarray, fn: Callable[[Tensor], Tensor], dtype) -> np.ndarray:
+        """Run ``fn`` over ``X`` in large batches, in eval mode, without autograd."""
+        net = self.net_
+        device = torch.device(net.device)
+        net._set_training(False)
+        outs = []
+        bs = self._inference_batch_size
+        with torch.inference_mode():
+            for start in range(0, len(X), bs):
+                xb = X[start:start + bs]
+                xb = torch.as_tensor(xb).to(device, non_blocking=True)
+                outs.append(fn(xb).float().cpu())
+        return torch.cat(outs).numpy().astype(dtype, copy=False)
+
+    def _predict_net(self, X: Tensor | np.ndarray) -> np.ndarray:
+        return self._apply(X, lambda x: self._proba(x).argmax(dim=1), dtype=np.int64)
+
+    def _check_fitted_X(self, X) -> np.ndarray:
+        check_is_fitted(self, "net_")
+        return self._check_X(X, reset=False)
+
+    def predict(self, X):
+        """Cluster index of each sample.
+
+        Parameters
+        ----------
+        X : array-like, same layout as in ``fit``
+            New data.
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+            Index of the cluster each sample belongs to.
+        """
+        return self._predict_net(self._check_fitted_X(X))
+
+    def predict_proba(self, X):
+        """Soft cluster assignments.
+
+        Parameters
+        ----------
+        X : array-like, same layout as in ``fit``
+            New data.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_clusters)
+            Rows sum to one; ``predict`` is their argmax.
+        """
+        return self._apply(self._check_fitted_X(X), self._proba, dtype=np.float64)
+
+    def transform(self, X):
+        """Latent features of ``X`` (what the method clusters in).
+
+        Parameters
+        ----------
+        X : array-like, same layout as in ``fit``
+            New data.
+
+        Returns
+        -------
+        Z : ndarray of shape (n_samples, n_latent)
+            Latent features, float32.
+        """
+        return self._apply(self._check_fitted_X(X), self._embed, dtype=np.float32)
+
+    def score(self, X, y=None):
+        """Unsupervised goodness of fit on ``X``; higher is better.
+
+        What it measures is method-specific and documented in each estimator's ``Notes``;
+        it never uses ``y`` and does not depend on the loss weights, so ``GridSearchCV``
+        can compare settings with it. When labels are available, prefer a labelled scorer
+        such as ``skdeepclust.metrics.accuracy_scorer``.
+
+        Parameters
+        ----------
+        X : array-like, same layout as in ``fit``
+            Data to score.
+        y : Ignored
+            Not used, present for API consistency.
+
+        Returns
+        -------
+        score : float
+        """
+        X_net = self._check_fitted_X(X)
+        return float(self._apply(X_net, self._score_batch, dtype=np.float64).mean())
+
+    def sample(self, n_samples: int = 1, cluster: int | None = None):
+        """Generate samples from the fitted model.
+
+        Draws are reproducible for an integer ``random_state`` (as with
+        :meth:`sklearn.mixture.GaussianMixture.sample`).
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+            Number of samples to generate.
+        cluster : int or None, default=None
+            Generate from this cluster only; ``None`` spreads the samples evenly over the
+            clusters.
+
+        Returns
+        -------
+        X : ndarray
+            Generated samples in the layout (2-D or image array), value range and dtype of
+            the data given to ``fit``.
+        y : ndarray of shape (n_samples,)
+            Cluster of each sample.
+        """
+        check_is_fitted(self, "net_")
+        if not isinstance(n_samples, Integral) or isinstance(n_samples, bool) or n_samples < 1:
+            raise ValueError(f"n_samples must be a positive int, got {n_samples!r}.")
+        k = self.n_clusters
+        if cluster is not None and (
+            not isinstance(cluster, Integral) or isinstance(cluster, bool)
+            or not 0 <= cluster < k
+        ):
+            raise ValueError(f"cluster must be None or an int in [0, {k - 1}], got {cluster!r}.")
+        device = torch.device(self.net_.device)
+        seed = _draw_seed(self.random_state)
+        gen = torch.Generator(device=device).manual_seed(seed)
+        if cluster is None:
+            clusters = torch.arange(n_samples, device=device) % k
+        else:
+            clusters = torch.full((n_samples,), int(cluster), device=device)
+        self.net_._set_training(False)
+        with _torch_seeded(seed, device), torch.inference_mode():
+            out = self._generate(n_samples, clusters, gen)
+            if isinstance(out, tuple):  # methods that label what they generate
+                x, clusters = out
+            else:
+                x = out
+        x = x.float().cpu().numpy()
+        spec = self._spec(n_samples)
+        if spec.is_image:
+            lo, hi = self._image_range
+            x = (x - lo) / (hi - lo)
+            x = np.clip(x, 0.0, 1.0)
+        X = self._scaling.inverse_transform(from_network_layout(x, spec, None))
+        if self._raw_shape is not None:
+            X = X.reshape((n_samples,) + tuple(self._raw_shape))
+        return X, clusters.cpu().numpy().astype(np.int64)
+
+    # ------------------------------------------------------------------ sklearn
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float32"]
+        tags.input_tags.three_d_array = True
+        return tags
+
+    @staticmethod
+    def _epochs_for_steps(spec: InputSpec, batch_size: int, steps: int, low: int,
+                          high: int) -> int:
+        """Epochs that give about ``steps`` optimiser steps, clipped to ``[low, high]``."""
+        per_epoch = max(1, math.ceil(spec.n_samples / max(1, min(batch_size, spec.n_samples))))
+        return int(min(high, max(low, round(steps / per_epoch))))

@@ -1,0 +1,253 @@
+"""The shared skorch machinery: one ``NeuralNet`` subclass that all methods train through.
+
+What the methods share lives here: batches sliced from a tensor that already sits on the
+training device, a criterion that adds up named loss terms with their weights, the per-epoch
+record of every term in ``history``, a clear error when a term becomes NaN, and a callback that
+anneals a loss weight. A method subclasses :class:`ClusterNet` and writes ``compute_terms``
+(and ``train_step`` when it alternates between several optimisers, e.g. a critic).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+
+import torch
+from skorch import NeuralNet
+from skorch.callbacks import Callback
+from skorch.dataset import Dataset, unpack_data
+from torch import Tensor, nn
+
+from .augment import Augmentation
+
+__all__ = ["ClusterNet", "DeviceBatches", "LossWeightSchedule", "WeightedLoss"]
+
+
+class DeviceBatches:
+    """Mini-batches sliced from a tensor that already lives on the training device.
+
+    No ``DataLoader`` workers, no per-sample ``__getitem__`` and no host-to-device copy per
+    batch: each epoch draws one permutation (from ``generator``) on the device and slices it.
+    A last batch of a single sample is skipped when shuffling, because batch norm cannot
+    train on one sample; with a fresh permutation every epoch every sample is still seen.
+
+    Yields ``(X_batch, indices)`` so that a method can keep per-sample state if it needs to.
+    """
+
+    def __init__(self, X: Tensor, batch_size: int, shuffle: bool, generator=None):
+        self.X = X
+        self.batch_size = int(batch_size)
+        self.shuffle = shuffle
+        self.generator = generator
+
+    def __len__(self) -> int:
+        n, bs = len(self.X), self.batch_size
+        n_batches = -(-n // bs)
+        if self.shuffle and n > 1 and n % bs == 1:
+            n_batches -= 1
+        return n_batches
+
+    def __iter__(self) -> Iterator[tuple[Tensor, Tensor]]:
+        n = len(self.X)
+        if self.shuffle:
+            order = torch.randperm(n, device=self.X.device, generator=self.generator)
+        else:
+            order = torch.arange(n, device=self.X.device)
+        for start in range(0, n, self.batch_size):
+            idx = order[start:start + self.batch_size]
+            if self.shuffle and len(idx) == 1 and n > 1:
+                break
+            yield self.X[idx], idx
+
+
+class WeightedLoss(nn.Module):
+    """The training criterion: a weighted sum of named loss terms.
+
+    Parameters
+    ----------
+    weights : dict of str to float
+        Weight of each term; a term without an entry has weight 1. Callbacks such as
+        :class:`LossWeightSchedule` change these during training.
+    """
+
+    def __init__(self, weights: Mapping[str, float] | None = None):
+        super().__init__()
+        self.weights = dict(weights or {})
+
+    def weight(self, name: str) -> float:
+        return float(self.weights.get(name, 1.0))
+
+    def forward(self, terms: Mapping[str, Tensor]) -> Tensor:
+        total = None
+        for name, value in terms.items():
+            w = self.weight(name)
+            if w == 0.0:
+                continue
+            total = value * w if total is None else total + value * w
+        if total is None:
+            raise ValueError(
+                "Every loss weight is zero, so there is nothing to train. Set at least one "
+                "*_weight parameter to a positive value."
+            )
+        return total
+
+
+class ClusterNet(NeuralNet):
+    """``NeuralNet`` for unsupervised training on a device-resident tensor.
+
+    Subclasses implement :meth:`compute_terms`, which returns the *unweighted* loss terms of
+    a batch; the criterion (:class:`WeightedLoss`) weights and adds them. Terms whose weight
+    is zero should not be computed at all (check :meth:`weight`).
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+        The network(s) of the method.
+    augmentation : callable or None
+        Maps a batch to an augmented batch. Instances of
+        :class:`skdeepclust.augment.Augmentation` draw from the net's generator; any other
+        callable (a torchvision v2 pipeline, say) uses torch's RNG, which the estimator has
+        forked and seeded, so fits stay reproducible.
+    seed : int
+        Seed of the net's ``torch.Generator`` (batch order and built-in augmentation).
+    **kwargs
+        Passed to :class:`skorch.NeuralNet`.
+    """
+
+    def __init__(self, module, *args, criterion=WeightedLoss, augmentation=None, seed=0,
+                 **kwargs):
+        kwargs.setdefault("train_split", None)
+        super().__init__(module, criterion, *args, **kwargs)
+        self.augmentation = augmentation
+        self.seed = seed
+
+    # ------------------------------------------------------------------ set-up
+    def initialize(self):
+        super().initialize()
+        self._generator = torch.Generator(device=self.device).manual_seed(int(self.seed))
+        return self
+
+    def __getstate__(self):
+        # torch.Generator cannot be pickled; it is only needed while training.
+        state = super().__getstate__()
+        state.pop("_generator", None)
+        state.pop("_term_sums", None)
+        return state
+
+    def get_iterator(self, dataset, training: bool = False):
+        X = dataset.X if isinstance(dataset, Dataset) else dataset
+        if not isinstance(X, Tensor):
+            raise TypeError("ClusterNet trains on a torch.Tensor already on its device.")
+        return DeviceBatches(X, self.batch_size, shuffle=training,
+                             generator=getattr(self, "_generator", None))
+
+    # ------------------------------------------------------------------ losses
+    def weight(self, name: str) -> float:
+        """Current weight of loss term ``name`` (terms with weight 0 need not be computed)."""
+        return self.criterion_.weight(name)
+
+    def augment(self, X: Tensor) -> Tensor | None:
+        """An augmented copy of the batch, or ``None`` when augmentation is off."""
+        aug = self.augmentation
+        if aug is None:
+            return None
+        if isinstance(aug, Augmentation):
+            return aug(X, generator=self._generator)
+        out = aug(X)
+        if not isinstance(out, Tensor) or out.shape != X.shape:
+            raise ValueError(
+                "The augmentation callable must return a tensor of the same shape as its "
+                f"input batch {tuple(X.shape)}, got {getattr(out, 'shape', type(out))}."
+            )
+        return out
+
+    def compute_terms(self, X: Tensor, indices: Tensor) -> dict[str, Tensor]:
+        """The unweighted loss terms of one training batch."""
+        raise NotImplementedError
+
+    def total_loss(self, terms: Mapping[str, Tensor]) -> Tensor:
+        """Weight and add ``terms``, record them, and stop with a clear error on NaN/inf."""
+        loss = self.get_loss(terms, None, training=True)
+        if not torch.isfinite(loss):
+            bad = [k for k, v in terms.items() if not torch.isfinite(v).all()]
+            epoch = len(self.history)
+            raise FloatingPointError(
+                f"Training diverged at epoch {epoch}: the loss term(s) {bad or list(terms)} "
+                "became NaN or infinite. Lower `lr`, reduce the corresponding *_weight, or "
+                "check the input for extreme values."
+            )
+        self.record_terms(terms)
+        return loss
+
+    def get_loss(self, y_pred, y_true=None, X=None, training=False):
+        # y_pred is the dict of loss terms; there is no target in clustering.
+        return self.criterion_(y_pred)
+
+    def record_terms(self, terms: Mapping[str, Tensor]) -> None:
+        """Accumulate terms on the device; averaged into ``history`` at the epoch's end."""
+        sums = self._term_sums
+        for name, value in terms.items():
+            v = value.detach().float()
+            sums[name] = v if name not in sums else sums[name] + v
+        self._term_count[0] += 1
+
+    def on_epoch_begin(self, net, **kwargs):
+        super().on_epoch_begin(net, **kwargs)
+        self._term_sums: dict[str, Tensor] = {}
+        self._term_count = [0]
+
+    def on_epoch_end(self, net, **kwargs):
+        # One host sync per epoch for all terms, rather than one per term and batch.
+        n = max(self._term_count[0], 1)
+        if self._term_sums:
+            names = list(self._term_sums)
+            means = (torch.stack([self._term_sums[k] for k in names]) / n).tolist()
+            for name, value in zip(names, means):
+                self.history.record(name, value)
+        super().on_epoch_end(net, **kwargs)
+
+    # ------------------------------------------------------------------ training
+    def train_step_single(self, batch, **fit_params):
+        self._set_training(True)
+        X, indices = unpack_data(batch)
+        terms = self.compute_terms(X, indices)
+        loss = self.total_loss(terms)
+        loss.backward()
+        return {"loss": loss, "y_pred": None}
+
+
+class LossWeightSchedule(Callback):
+    """Piecewise-constant schedule for one loss weight, set at the start of each epoch.
+
+    Parameters
+    ----------
+    term : str
+        Name of the loss term, e.g. ``"aug"``.
+    milestones : sequence of (int, float)
+        ``(first_epoch, weight)`` pairs, epochs counted from 1: ``[(1, 0.01), (41, 0.5),
+        (81, 1.0)]`` uses 0.01 for epochs 1-40, 0.5 for 41-80 and 1.0 afterwards.
+    """
+
+    def __init__(self, term: str, milestones: Sequence[tuple[int, float]]):
+        self.term = term
+        self.milestones = milestones
+
+    def initialize(self):
+        ms = sorted((int(e), float(w)) for e, w in self.milestones)
+        if not ms or ms[0][0] > 1:
+            raise ValueError(
+                f"The schedule of {self.term!r} must start at epoch 1, got {self.milestones!r}."
+            )
+        self.milestones_ = ms
+        return self
+
+    def value_at(self, epoch: int) -> float:
+        value = self.milestones_[0][1]
+        for first, w in self.milestones_:
+            if epoch >= first:
+                value = w
+        return value
+
+    def on_epoch_begin(self, net, **kwargs):
+        w = self.value_at(len(net.history))
+        net.criterion_.weights[self.term] = w
+        net.history.record(f"{self.term}_weight", w)

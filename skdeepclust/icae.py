@@ -1,0 +1,390 @@
+"""ICAE: image clustering auto-encoder with predefined evenly-distributed class centroids.
+
+Zhu & Wang, "An Image Clustering Auto-Encoder Based on Predefined Evenly-Distributed Class
+Centroids and MMD Distance", arXiv:1906.03905.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from sklearn.utils import check_random_state
+from torch import Tensor, nn
+
+from ._base import BaseDeepClusterer
+from ._data import InputSpec
+from ._net import ClusterNet
+from .losses import latent_consistency, mmd, sobel_power_loss
+from .nn import ConvDecoder, ConvEncoder, MLPDecoder, MLPEncoder, l2_normalize
+
+__all__ = ["ICAE", "pedcc"]
+
+
+def _random_rotation(dim: int, rng: np.random.RandomState) -> np.ndarray:
+    """A Haar-distributed random orthogonal matrix (QR of a Gaussian matrix, signs fixed)."""
+    q, r = np.linalg.qr(rng.standard_normal((dim, dim)))
+    return q * np.sign(np.diag(r))
+
+
+def pedcc(n_clusters: int, dim: int, random_state=None, n_iter: int = 2000) -> np.ndarray:
+    """Predefined evenly-distributed class centroids (PEDCC) on the unit sphere.
+
+    For ``n_clusters <= dim + 1`` the maximally separated configuration is a regular simplex
+    (pairwise cosine ``-1 / (n_clusters - 1)``): it is built exactly and randomly rotated.
+    Otherwise the centroids repel each other like charges (Coulomb forces projected on the
+    tangent plane of the sphere, as in the PEDCC paper) for ``n_iter`` steps.
+
+    Parameters
+    ----------
+    n_clusters : int
+        Number of centroids.
+    dim : int
+        Dimension of the latent space.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the rotation / the initial positions.
+    n_iter : int, default=2000
+        Repulsion steps (only when ``n_clusters > dim + 1``).
+
+    Returns
+    -------
+    centroids : ndarray of shape (n_clusters, dim)
+        Unit vectors.
+
+    Examples
+    --------
+    >>> from skdeepclust.icae import pedcc
+    >>> c = pedcc(4, 3, random_state=0)
+    >>> (c @ c.T).round(3)[0]
+    array([ 1.   , -0.333, -0.333, -0.333])
+    """
+    if n_clusters < 1 or dim < 1:
+        raise ValueError("pedcc needs n_clusters >= 1 and dim >= 1.")
+    rng = check_random_state(random_state)
+    if n_clusters <= dim + 1:
+        if n_clusters == 1:
+            coords = np.zeros((1, dim))
+            coords[0, 0] = 1.0
+        else:
+            centred = np.eye(n_clusters) - 1.0 / n_clusters  # rank n - 1
+            _, _, vt = np.linalg.svd(centred)
+            simplex = centred @ vt[: n_clusters - 1].T  # (n, n - 1)
+            simplex /= np.linalg.norm(simplex, axis=1, keepdims=True)
+            coords = np.zeros((n_clusters, dim))
+            coords[:, : n_clusters - 1] = simplex
+        return coords @ _random_rotation(dim, rng).T
+    r = rng.standard_normal((n_clusters, dim))
+    r /= np.linalg.norm(r, axis=1, keepdims=True)
+    for t in range(n_iter):
+        diff = r[:, None, :] - r[None, :, :]
+        dist = np.maximum(np.linalg.norm(diff, axis=-1), 1e-2)
+        force = (diff / dist[..., None] ** 3).sum(axis=1)
+        force -= (force * r).sum(axis=1, keepdims=True) * r  # tangential part only
+        step = 0.05 * (1.0 - t / n_iter) + 1e-3
+        r = r + step * force / np.linalg.norm(force, axis=1).mean()
+        r /= np.linalg.norm(r, axis=1, keepdims=True)
+    return r
+
+
+class ICAEModule(nn.Module):
+    """Auto-encoder whose latents live on the unit sphere, with fixed PEDCC centroids."""
+
+    def __init__(self, spec: InputSpec, latent_dim: int, centroids: np.ndarray,
+                 base_channels: int = 32):
+        super().__init__()
+        if spec.is_image:
+            c, h, w = spec.tensor_shape
+            self.encoder = ConvEncoder(c, (h, w), latent_dim, base_channels)
+            self.decoder = ConvDecoder(self.encoder, latent_dim, c, (h, w), nn.Sigmoid())
+        else:
+            self.encoder = MLPEncoder(spec.n_features, latent_dim)
+            self.decoder = MLPDecoder(latent_dim, spec.n_features)
+        self.register_buffer("centroids", torch.as_tensor(centroids, dtype=torch.float32))
+
+    def encode(self, x: Tensor) -> Tensor:
+        """Latents, L2-normalised onto the sphere of the (unit) centroids."""
+        return l2_normalize(self.encoder(x))
+
+    def decode(self, z: Tensor) -> Tensor:
+        return self.decoder(z)
+
+    def cosine(self, x: Tensor) -> Tensor:
+        """Cosine between each latent and each centroid (paper Sec. 4.2: ``Y = P^T Z``)."""
+        return self.encode(x) @ self.centroids.T
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.cosine(x)
+
+
+class ICAENet(ClusterNet):
+    """Trains :class:`ICAEModule` with the four losses of Eq. 7.
+
+    Parameters
+    ----------
+    noise_scale : float
+        Std of the Gaussian noise added to the unit latents before the Sobel branch
+        (Eq. 4-5, ``alpha * beta`` with ``alpha = 1`` on the unit sphere).
+    """
+
+    def __init__(self, *args, noise_scale=0.05, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.noise_scale = noise_scale
+
+    def compute_terms(self, X, indices):
+        m = self.module_
+        n = len(X)
+        X_aug = self.augment(X) if self.weight("aug") or self.weight("mmd") else None
+        # One encoder pass over [X, T(X)]: batch norm sees both views, as in Algorithm 1.
+        z_all = m.encode(X if X_aug is None else torch.cat([X, X_aug]))
+        z = z_all[:n]
+        terms = {}
+        if X_aug is not None and self.weight("aug"):
+            terms["aug"] = latent_consistency(z, z_all[n:])  # Eq. 1
+        if self.weight("mmd"):
+            terms["mmd"] = mmd(z_all, m.centroids)  # Eq. 2, on [Z, Z_aug]
+        use_recon = self.weight("recon") > 0
+        use_sobel = self.weight("sobel") > 0 and X.ndim == 4  # Sobel needs images
+        if use_recon or use_sobel:
+            parts = []
+            if use_recon:
+                parts.append(z)
+            if use_sobel:
+                noise = torch.randn(z.shape, generator=self._generator, device=z.device)
+                parts.append(z + self.noise_scale * noise)  # Eq. 4-5
+            decoded = m.decode(torch.cat(parts))
+            if use_recon:
+                terms["recon"] = F.mse_loss(decoded[:n], X)  # Eq. 3
+            if use_sobel:
+                terms["sobel"] = sobel_power_loss(decoded[-n:], X)  # Eq. 6
+        return terms
+
+
+class ICAE(BaseDeepClusterer):
+    """Image Clustering Auto-Encoder (ICAE) on predefined evenly-distributed centroids.
+
+    An auto-encoder whose L2-normalised latents are pulled, by a maximum mean discrepancy
+    (MMD), onto ``n_clusters`` fixed, maximally separated unit vectors (PEDCC). An image and
+    its random augmentation must have close latents, the decoder must reconstruct the image,
+    and the decoding of a noisy latent must keep the image's Sobel edge power. A sample
+    belongs to the centroid with the largest cosine.
+
+    Parameters
+    ----------
+    n_clusters : int, default=8
+        Number of clusters (PEDCC centroids).
+    latent_dim : int, default=60
+        Dimension of the latent sphere (paper: 60 MNIST, 100 Fashion-MNIST, 160 COIL-20).
+    aug_weight : float, default=1.0
+        ``a`` of Eq. 7: weight of Loss1, the squared distance between the latents of an
+        image and of its augmentation (Eq. 1). 0 turns it off. The paper's Table 3 gives
+        0.01; see Notes for why the default is 1.
+    mmd_weight : float, default=1.0
+        ``b`` of Eq. 7: weight of Loss2, the MMD between ``[Z, Z_aug]`` and the PEDCC (Eq. 2).
+    recon_weight : float, default=1.0
+        ``c`` of Eq. 7: weight of Loss3, the reconstruction MSE (Eq. 3).
+    sobel_weight : float, default=0.05
+        ``d`` of Eq. 7: weight of Loss4, the Sobel gradient-power loss on the decoding of
+        ``Z + noise`` (Eq. 4-6). Images only.
+    noise_scale : float, default=0.05
+        Standard deviation of the latent noise of Eq. 4 (``beta``; ``alpha = 1`` because
+        latents and centroids are unit vectors). Also used by :meth:`sample`.
+    temperature : float, default=0.1
+        ``predict_proba`` is ``softmax(cosine / temperature)`` over the centroids.
+    base_channels : int, default=32
+        Width of the encoder's first layer (doubled at each stage up to 512, Table 1).
+    max_epochs : int or "auto", default="auto"
+        Training epochs. ``"auto"`` aims at about 1,200 optimiser steps, within 20 to
+        300 epochs: on 1,797 digits that is 41 epochs of 29 batches, on 70,000 MNIST
+        images the minimum of 20 epochs (21,880 steps).
+    batch_size : int, default=64
+        Mini-batch size.
+    lr : float, default=1e-3
+        Adam learning rate (paper: 1e-3).
+    augmentation : "auto", str, callable or None, default="auto"
+        Augmentation of the second view. ``"auto"``: ``"digits"`` (rotation, shear, shift,
+        scale) for one-channel images, ``"natural"`` for colour, ``"tabular"`` (Gaussian
+        noise) otherwise; any name of :data:`skdeepclust.augment.PRESETS`; a callable that
+        maps a float batch ``(N, C, H, W)`` in [0, 1] to an augmented batch (for example a
+        torchvision v2 transform); ``None`` turns augmentation and Loss1 off.
+    image_shape : tuple, "tabular" or None, default=None
+        Shape ``(height, width)`` or ``(height, width, channels)`` (channels last) of one
+        sample when ``X`` is 2-D. ``None`` infers a square one-channel image when the number
+        of features is a perfect square of at least 8x8, and tabular data otherwise.
+    device : str, default="auto"
+        Torch device; ``"auto"`` uses CUDA when it is available.
+    random_state : int, RandomState instance or None, default=None
+        Seeds network initialisation, the PEDCC rotation, batch order and augmentation.
+        The same integer gives the same labels on the CPU. The caller's global random
+        state (numpy, torch, random) is never changed.
+    verbose : int, default=0
+        0 silent, 1 an epoch table with every loss term, 2 also a progress bar per epoch.
+    callbacks : list of skorch callbacks or None, default=None
+        Extra skorch callbacks (copied at each fit), e.g. ``EarlyStopping`` on
+        ``"train_loss"``.
+    net_kwargs : dict or None, default=None
+        Extra arguments for the skorch net (escape hatch), e.g. ``{"optimizer":
+        torch.optim.AdamW}`` or ``{"optimizer__weight_decay": 1e-4}``; they override the
+        estimator's own settings.
+
+    Attributes
+    ----------
+    labels_ : ndarray of shape (n_samples,)
+        Cluster of each training sample.
+    centroids_ : ndarray of shape (n_clusters, latent_dim)
+        The PEDCC, fixed during training.
+    cluster_centers_ : ndarray of shape (n_clusters, latent_dim)
+        Same as ``centroids_``: the centres in the space of :meth:`transform`.
+    n_features_in_ : int
+        Number of features seen in ``fit``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features, when ``X`` has string column names.
+    image_shape_ : tuple of int or None
+        ``(height, width, channels)`` used, or ``None`` for tabular data.
+    net_ : skorch.NeuralNet
+        The trained skorch net (``net_.module_`` is the auto-encoder).
+    history_ : skorch.History
+        Per epoch: ``train_loss`` and every loss term (``aug``, ``mmd``, ``recon``,
+        ``sobel``), unweighted.
+
+    See Also
+    --------
+    sklearn.cluster.KMeans : Clustering in the input space.
+
+    Notes
+    -----
+    Defaults follow the paper (Table 3 weights, Adam 1e-3, 60-d latents) except for
+    ``aug_weight``. With the paper's 0.01 the augmentation term barely constrains the
+    latents (on unit-sphere latents it stays near 0.8, against 0.05 for the MMD), and on
+    ``load_digits`` the accuracy is 0.53 after 25 epochs against 0.81 with 1.0. The
+    authors' code weighs the same term about 5x the MMD once its latent scale is undone,
+    so 1.0 is closer to what produced the paper's numbers. Where the paper and the
+    authors' code differ, or where the paper is silent:
+
+    - Latents are projected on the unit sphere, and the centroids are unit vectors; the
+      authors' code scales the centroids to norm ``sqrt(latent_dim)`` instead. The ratio of
+      noise to latent norm is the same.
+    - The MMD uses the authors' kernel (five Gaussians, bandwidths x0.25 ... x4 around the
+      mean pairwise squared distance) and the V-statistic, the exact MMD to the discrete
+      PEDCC distribution; Eq. 2 writes the U-statistic, which has the same gradients up to
+      a scale.
+    - One augmented view per image (Eq. 1) rather than the four of Eq. 8.
+    - The paper trains 400 epochs with images in [-1, 1]; here images are scaled to
+      [0, 1], the decoder ends with a sigmoid, and the epoch budget scales with the data.
+
+    :meth:`score` is the mean cosine between each latent and its closest centroid (in
+    [-1, 1]; 1 when every latent sits on a centroid). It needs no labels and does not depend
+    on the loss weights.
+
+    References
+    ----------
+    .. [1] Q. Zhu, Z. Wang, "An Image Clustering Auto-Encoder Based on Predefined
+       Evenly-Distributed Class Centroids and MMD Distance", arXiv:1906.03905, 2019.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from skdeepclust import ICAE
+    >>> X = load_digits().data[:200]
+    >>> icae = ICAE(n_clusters=10, max_epochs=2, random_state=0).fit(X)
+    >>> icae.labels_.shape, icae.transform(X).shape
+    ((200,), (200, 60))
+    >>> X_new, y_new = icae.sample(4, cluster=3)
+    >>> X_new.shape, y_new.tolist()
+    ((4, 64), [3, 3, 3, 3])
+    """
+
+    _net_class = ICAENet
+
+    def __init__(
+        self,
+        n_clusters=8,
+        *,
+        latent_dim=60,
+        aug_weight=1.0,
+        mmd_weight=1.0,
+        recon_weight=1.0,
+        sobel_weight=0.05,
+        noise_scale=0.05,
+        temperature=0.1,
+        base_channels=32,
+        max_epochs="auto",
+        batch_size=64,
+        lr=1e-3,
+        augmentation="auto",
+        image_shape=None,
+        device="auto",
+        random_state=None,
+        verbose=0,
+        callbacks=None,
+        net_kwargs=None,
+    ):
+        self.n_clusters = n_clusters
+        self.latent_dim = latent_dim
+        self.aug_weight = aug_weight
+        self.mmd_weight = mmd_weight
+        self.recon_weight = recon_weight
+        self.sobel_weight = sobel_weight
+        self.noise_scale = noise_scale
+        self.temperature = temperature
+        self.base_channels = base_channels
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.augmentation = augmentation
+        self.image_shape = image_shape
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+        self.callbacks = callbacks
+        self.net_kwargs = net_kwargs
+
+    def _validate_method_params(self, spec):
+        for name in ("latent_dim", "base_channels"):
+            v = getattr(self, name)
+            if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 1:
+                raise ValueError(f"{name} must be a positive int, got {v!r}.")
+        for name in ("noise_scale", "temperature"):
+            v = getattr(self, name)
+            if not isinstance(v, (int, float)) or isinstance(v, bool) or v < 0 or (
+                name == "temperature" and v == 0
+            ):
+                raise ValueError(f"{name} must be a positive number, got {v!r}.")
+
+    def _build_module(self, spec):
+        # Drawn from torch's RNG, which fit() has forked and seeded from random_state.
+        seed = int(torch.randint(0, 2**31 - 1, (1,)).item())
+        centroids = pedcc(self.n_clusters, self.latent_dim, random_state=seed)
+        return ICAEModule(spec, self.latent_dim, centroids, self.base_channels)
+
+    def _net_params(self, spec):
+        return {
+            "criterion__weights": {
+                "aug": self.aug_weight,
+                "mmd": self.mmd_weight,
+                "recon": self.recon_weight,
+                "sobel": self.sobel_weight,
+            },
+            "noise_scale": float(self.noise_scale),
+        }
+
+    def _auto_max_epochs(self, spec):
+        return self._epochs_for_steps(spec, self.batch_size, steps=1200, low=20, high=300)
+
+    def _after_fit(self, X_net):
+        self.centroids_ = self.net_.module_.centroids.cpu().numpy()
+        self.cluster_centers_ = self.centroids_
+
+    def _proba(self, x):
+        return torch.softmax(self.net_.module_.cosine(x) / self.temperature, dim=1)
+
+    def _embed(self, x):
+        return self.net_.module_.encode(x)
+
+    def _score_batch(self, x):
+        return self.net_.module_.cosine(x).max(dim=1).values
+
+    def _generate(self, n, clusters, generator):
+        m = self.net_.module_
+        centres = m.centroids[clusters]
+        noise = torch.randn(centres.shape, generator=generator, device=centres.device)
+        return m.decode(centres + self.noise_scale * noise)  # paper Sec. 4.7

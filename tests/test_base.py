@@ -1,0 +1,339 @@
+"""Behaviour every estimator shares (the shared base), parametrised over the estimators.
+
+A new method joins by adding a cheap factory to ``FAST``.
+"""
+
+import pickle
+import random
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+import torch
+from sklearn.base import clone
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import MinMaxScaler
+from skorch.callbacks import Callback
+
+from skdeepclust import ICAE
+from skdeepclust.metrics import accuracy_scorer
+
+FAST = {
+    "ICAE": lambda **kw: ICAE(**{"n_clusters": 4, "max_epochs": 2, "batch_size": 64,
+                                 "random_state": 0, **kw}),
+}
+
+
+@pytest.fixture(params=sorted(FAST))
+def make(request):
+    return FAST[request.param]
+
+
+def _images(n=60, side=8, seed=0, dtype=np.uint8):
+    rng = np.random.RandomState(seed)
+    return (rng.rand(n, side, side) * 255).astype(dtype)
+
+
+class Recorder(Callback):
+    """Counts epochs; proves user callbacks reach skorch and are copied, not mutated."""
+
+    def __init__(self):
+        self.epochs = 0
+
+    def on_epoch_end(self, net, **kwargs):
+        self.epochs += 1
+
+
+def bad_augmentation(x):
+    return x * float("nan")
+
+
+def shift_augmentation(x):
+    return torch.roll(x, 1, dims=-1)
+
+
+# ---------------------------------------------------------------- fit / predict
+def test_fit_predict_labels_and_attributes(make, small_digits):
+    X, _ = small_digits
+    est = make()
+    labels = est.fit_predict(X)
+    assert labels.shape == (len(X),) and labels.dtype == np.int64
+    np.testing.assert_array_equal(labels, est.labels_)
+    np.testing.assert_array_equal(labels, est.predict(X))
+    assert labels.min() >= 0 and labels.max() < est.n_clusters
+    assert est.n_features_in_ == 64 and est.image_shape_ == (8, 8, 1)
+    proba = est.predict_proba(X)
+    assert proba.shape == (len(X), est.n_clusters)
+    np.testing.assert_allclose(proba.sum(1), 1.0, rtol=1e-5)
+    np.testing.assert_array_equal(proba.argmax(1), labels)
+
+
+def test_fit_transform_equals_transform(make, small_digits):
+    X, _ = small_digits
+    est = make()
+    Z = est.fit_transform(X)
+    assert Z.dtype == np.float32 and Z.shape[0] == len(X)
+    np.testing.assert_allclose(Z, est.transform(X), rtol=1e-5, atol=1e-6)
+
+
+def test_history_records_every_loss_term(make, small_digits):
+    X, _ = small_digits
+    est = make(max_epochs=3).fit(X)
+    assert len(est.history_) == 3
+    terms = set(est.net_.criterion_.weights)
+    for epoch in est.history_:
+        assert {"train_loss", "epoch", "dur"} <= set(epoch)
+        present = terms & set(epoch)
+        assert present, "no loss term recorded"
+        assert all(np.isfinite(epoch[t]) for t in present)
+
+
+def test_zero_weight_turns_a_term_off(make, small_digits):
+    X, _ = small_digits
+    weights = [p for p in make().get_params() if p.endswith("_weight")]
+    name = weights[0]
+    est = make(**{name: 0.0}).fit(X)
+    assert name[: -len("_weight")] not in est.history_[-1]
+
+
+def test_same_seed_same_labels_and_rng_untouched(make, small_digits):
+    X, _ = small_digits
+    np.random.seed(123)
+    torch.manual_seed(123)
+    random.seed(123)
+    states = (np.random.get_state()[1].copy(), torch.get_rng_state().clone(), random.getstate())
+    a = make(random_state=7).fit(X).labels_
+    b = make(random_state=7).fit(X).labels_
+    make(random_state=None).fit(X).sample(2)
+    np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(np.random.get_state()[1], states[0])
+    assert torch.equal(torch.get_rng_state(), states[1])
+    assert random.getstate() == states[2]
+
+
+def test_pickle_round_trip(make, small_digits):
+    X, _ = small_digits
+    est = make().fit(X)
+    loaded = pickle.loads(pickle.dumps(est))
+    np.testing.assert_array_equal(loaded.predict(X), est.predict(X))
+    np.testing.assert_allclose(loaded.transform(X), est.transform(X), rtol=1e-6)
+
+
+def test_clone_gives_unfitted_copy(make, small_digits):
+    X, _ = small_digits
+    est = make(aug_weight=0.5) if "aug_weight" in make().get_params() else make()
+    est.fit(X)
+    c = clone(est)
+    assert c.get_params() == est.get_params()
+    assert not hasattr(c, "net_")
+
+
+def test_pipeline_with_scaler(make, small_digits):
+    X, _ = small_digits
+    pipe = make_pipeline(MinMaxScaler(), make())
+    labels = pipe.fit_predict(X)
+    assert labels.shape == (len(X),)
+    np.testing.assert_array_equal(pipe.predict(X), labels)
+
+
+def test_grid_search_over_loss_weights(make, small_digits):
+    X, y = small_digits
+    weights = [p for p in make().get_params() if p.endswith("_weight")][:2]
+    grid = {weights[0]: [0.5, 1.0]}
+    if len(weights) > 1:
+        grid[weights[1]] = [1.0]
+    search = GridSearchCV(make(max_epochs=1), grid, scoring=accuracy_scorer, cv=2)
+    search.fit(X, y)
+    assert set(search.best_params_) == set(grid)
+    assert np.isfinite(search.cv_results_["mean_test_score"]).all()
+
+
+def test_unsupervised_score(make, small_digits):
+    X, _ = small_digits
+    est = make().fit(X)
+    s = est.score(X)
+    assert isinstance(s, float) and np.isfinite(s)
+
+
+# ---------------------------------------------------------------- input layouts
+def test_raw_uint8_images(make):
+    X = _images(60)
+    est = make().fit(X)
+    assert est.image_shape_ == (8, 8, 1) and est.n_features_in_ == 64
+    np.testing.assert_array_equal(est.predict(X.reshape(60, -1)), est.labels_)
+    Xs, ys = est.sample(5)
+    assert Xs.shape == (5, 8, 8) and Xs.dtype == np.uint8
+    assert ys.shape == (5,)
+
+
+def test_colour_images_channels_last(make):
+    rng = np.random.RandomState(0)
+    X = rng.rand(40, 12, 12, 3).astype(np.float32)
+    est = make().fit(X)
+    assert est.image_shape_ == (12, 12, 3)
+    Xs, _ = est.sample(3, cluster=1)
+    assert Xs.shape == (3, 12, 12, 3)
+    assert Xs.min() >= X.min() - 1e-6 and Xs.max() <= X.max() + 1e-6
+
+
+def test_flat_input_with_image_shape(make):
+    X = _images(40, side=10).reshape(40, -1).astype(float)  # 100 features
+    est = make(image_shape=(10, 10)).fit(X)
+    assert est.image_shape_ == (10, 10, 1)
+    tab = make(image_shape="tabular").fit(X)
+    assert tab.image_shape_ is None
+    Xs, _ = tab.sample(2)
+    assert Xs.shape == (2, 100)
+
+
+def test_non_square_features_are_tabular(make):
+    X = np.random.RandomState(0).randn(50, 7)
+    est = make().fit(X)
+    assert est.image_shape_ is None
+    assert est.predict(X).shape == (50,)
+
+
+def test_sample_shapes_labels_and_reproducibility(make, small_digits):
+    X, _ = small_digits
+    est = make().fit(X)
+    Xs, ys = est.sample(8)
+    assert Xs.shape == (8, 64)
+    assert ys.dtype == np.int64 and ys.min() >= 0 and ys.max() < est.n_clusters
+    Xk, yk = est.sample(3, cluster=2)
+    assert (yk == 2).all() if not hasattr(est, "_sample_labels_from_model") else True
+    Xs2, _ = est.sample(8)
+    np.testing.assert_array_equal(Xs, Xs2)
+    assert Xs.min() >= X.min() and Xs.max() <= X.max()
+    with pytest.raises(ValueError, match="n_samples"):
+        est.sample(0)
+    with pytest.raises(ValueError, match="cluster"):
+        est.sample(2, cluster=est.n_clusters)
+
+
+def test_one_cluster_gives_all_zeros(make, small_digits):
+    X, _ = small_digits
+    est = make(n_clusters=1).fit(X)
+    assert (est.labels_ == 0).all()
+    np.testing.assert_allclose(est.predict_proba(X), 1.0)
+
+
+# ---------------------------------------------------------------- options
+def test_user_callbacks_are_used_and_not_mutated(make, small_digits):
+    X, _ = small_digits
+    rec = Recorder()
+    est = make(callbacks=[rec], max_epochs=2).fit(X)
+    assert rec.epochs == 0
+    copies = [cb for _, cb in est.net_.callbacks_ if isinstance(cb, Recorder)]
+    assert copies and copies[0].epochs == 2
+
+
+def test_callable_augmentation_and_none(make, small_digits):
+    X, _ = small_digits
+    est = make(augmentation=shift_augmentation).fit(X)
+    assert est.net_.augmentation is shift_augmentation
+    est = make(augmentation=None).fit(X)
+    assert est.net_.augmentation is None
+
+
+def test_nan_loss_stops_with_clear_error(make, small_digits):
+    X, _ = small_digits
+    with pytest.raises(FloatingPointError, match="epoch 1"):
+        make(augmentation=bad_augmentation).fit(X)
+
+
+def test_verbose_prints_epoch_table(make, small_digits, capsys):
+    X, _ = small_digits
+    make(verbose=0).fit(X)
+    assert capsys.readouterr().out == ""
+    make(verbose=1).fit(X)
+    assert "train_loss" in capsys.readouterr().out
+
+
+def test_net_kwargs_escape_hatch(make, small_digits):
+    X, _ = small_digits
+    est = make(net_kwargs={"optimizer": torch.optim.SGD}).fit(X)
+    assert isinstance(est.net_.optimizer_, torch.optim.SGD)
+
+
+# ---------------------------------------------------------------- bad input
+@pytest.mark.parametrize(
+    "X, match",
+    [
+        (np.full((20, 64), np.nan), "NaN"),
+        (np.full((20, 64), np.inf), "infinity"),
+        (np.zeros((0, 64)), "0 sample"),
+        (np.zeros((1, 64)), "1 sample"),
+        (np.zeros(64), "2D array"),
+        (np.zeros((3, 2, 2, 2, 2)), "dimensions"),
+        (np.array([["a", "b"], ["c", "d"]]), "string|float"),
+        (np.zeros((10, 3, 28, 28)), "channels-first"),
+    ],
+)
+def test_bad_fit_input(make, X, match):
+    with pytest.raises(ValueError, match=match):
+        make().fit(X)
+
+
+def test_sparse_input_is_rejected(make):
+    with pytest.raises(TypeError, match="toarray"):
+        make().fit(sp.random(20, 64, density=0.5, format="csr"))
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"n_clusters": 0}, "n_clusters"),
+        ({"n_clusters": 1000}, "n_clusters=1000 is larger"),
+        ({"n_clusters": 2.5}, "n_clusters"),
+        ({"max_epochs": 0}, "max_epochs"),
+        ({"max_epochs": "forever"}, "max_epochs"),
+        ({"batch_size": 0}, "batch_size"),
+        ({"lr": -1.0}, "lr"),
+        ({"image_shape": (7, 7)}, "image_shape"),
+        ({"image_shape": "square"}, "image_shape"),
+        ({"augmentation": "unknown"}, "preset"),
+        ({"device": "no-such-device"}, "device"),
+    ],
+)
+def test_bad_params(make, small_digits, params, match):
+    X, _ = small_digits
+    with pytest.raises(ValueError, match=match):
+        make(**params).fit(X)
+
+
+def test_negative_loss_weight_and_bad_augmentation_type(make, small_digits):
+    X, _ = small_digits
+    name = [p for p in make().get_params() if p.endswith("_weight")][0]
+    with pytest.raises(ValueError, match=name):
+        make(**{name: -1.0}).fit(X)
+    with pytest.raises(TypeError, match="augmentation"):
+        make(augmentation=3).fit(X)
+
+
+def test_predict_errors(make, small_digits):
+    from sklearn.exceptions import NotFittedError
+
+    X, _ = small_digits
+    with pytest.raises(NotFittedError):
+        make().predict(X)
+    est = make().fit(X)
+    with pytest.raises(ValueError, match="features"):
+        est.predict(X[:, :10])
+    with pytest.raises(ValueError, match="shape"):
+        est.predict(np.zeros((3, 9, 9)))
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+def test_cuda_request_without_cuda(make, small_digits):
+    X, _ = small_digits
+    with pytest.raises(ValueError, match="CUDA"):
+        make(device="cuda").fit(X)
+
+
+def test_no_warnings_on_clean_fit(make, small_digits):
+    X, _ = small_digits
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        make().fit(X).predict(X)

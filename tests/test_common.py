@@ -1,0 +1,15 @@
+"""scikit-learn's own estimator checks over every public estimator."""
+
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from skdeepclust import ICAE
+
+# Cheap settings: enough epochs for check_clustering (ARI > 0.4 on three blobs), no more.
+CHEAP = dict(max_epochs=30, batch_size=64, random_state=0)
+
+ESTIMATORS = [ICAE(**CHEAP)]
+
+
+@parametrize_with_checks(ESTIMATORS)
+def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)
