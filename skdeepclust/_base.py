@@ -238,8 +238,10 @@ class BaseDeepClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         device = _resolve_device(self.device)
         X_t = torch.from_numpy(X_net).to(device)
         with _torch_seeded(seed, device):
-            self.net_ = self._make_net(spec, seed, device)
-            self.net_.fit(X_t)
+            net = self._make_net(spec, seed, device)
+            net.fit(X_t)
+            # Assigned only once training succeeded: a failed fit leaves no fitted net_.
+            self.net_ = net
             self._after_fit(X_t)
         self.history_ = self.net_.history
         self.labels_ = self._predict_net(X_t)

@@ -239,8 +239,10 @@ def test_callable_augmentation_and_none(make, small_digits):
 
 def test_nan_loss_stops_with_clear_error(make, small_digits):
     X, _ = small_digits
+    est = make(augmentation=bad_augmentation)
     with pytest.raises(FloatingPointError, match="epoch 1"):
-        make(augmentation=bad_augmentation).fit(X)
+        est.fit(X)
+    assert not hasattr(est, "net_")
 
 
 def test_verbose_prints_epoch_table(make, small_digits, capsys):
