@@ -301,9 +301,17 @@ class GANIMNet(ClusterNet):
     def head_losses(self, X: Tensor, seed: int = 0, batch_size: int = 1024) -> Tensor:
         """Each head's Eq. 9 loss on all of ``X``, weighted as in training.
 
-        The marginal uses the whole data set rather than a batch; VAT directions come from
-        a generator seeded with ``seed``, so the values are reproducible.
+        The marginal uses the whole data set rather than a batch. VAT directions and
+        dropout masks are drawn from RNGs seeded with ``seed`` (torch's global state is
+        forked and restored), so the values are reproducible.
         """
+        device = torch.device(self.device)
+        devices = [device.index or 0] if device.type == "cuda" else []
+        with torch.random.fork_rng(devices=devices):
+            torch.manual_seed(int(seed))
+            return self._head_losses(X, seed, batch_size)
+
+    def _head_losses(self, X: Tensor, seed: int, batch_size: int) -> Tensor:
         self._set_training(False)
         clf = self.module_
         gen = torch.Generator(device=self.device).manual_seed(int(seed))
@@ -669,7 +677,7 @@ class GANIM(BaseDeepClusterer):
                 f"max_epochs={self.max_epochs} <= gan_epochs={self.gan_epochs}: the "
                 "classifier is not trained and predictions are those of its initialisation. "
                 "max_epochs counts the GAN epochs too; raise it above gan_epochs.",
-                stacklevel=3,
+                stacklevel=4,
             )
 
     # ------------------------------------------------------------------ networks
