@@ -12,6 +12,7 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
+from skorch.callbacks import PrintLog
 from torch import Tensor, nn
 
 from ._base import BaseDeepClusterer
@@ -166,6 +167,9 @@ class GANIMNet(ClusterNet):
             batches.batch_size = min(self.gan_batch_size if gan else self.batch_size, n)
         if not gan and not self._features_ready:
             self.prepare_features(dataset_train.X)
+            for _, cb in self.callbacks_:  # new loss columns: print a new table header
+                if isinstance(cb, PrintLog):
+                    cb.first_iteration_ = True
 
     def on_train_end(self, net, X=None, **kwargs):
         super().on_train_end(net, X=X, **kwargs)
