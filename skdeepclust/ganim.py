@@ -166,7 +166,7 @@ class GANIMNet(ClusterNet):
             n = len(batches.X)
             batches.batch_size = min(self.gan_batch_size if gan else self.batch_size, n)
         if not gan and not self._features_ready:
-            self.prepare_features(dataset_train.X)
+            self.prepare_features(getattr(dataset_train, "X", dataset_train))
             for _, cb in self.callbacks_:  # new loss columns: print a new table header
                 if isinstance(cb, PrintLog):
                     cb.first_iteration_ = True
