@@ -94,6 +94,8 @@ class GANIMNet(ClusterNet):
         Dropout copies of each sample per batch; VAT uses as many random directions.
     clip_threshold : float
         Threshold of the L1 clip penalty on the discriminator features.
+    standardize : bool
+        Standardise M per feature (fixed training statistics) inside the classifier.
     """
 
     def __init__(self, module, *args, generator=None, discriminator=None, gan_epochs=0,
@@ -509,7 +511,11 @@ class GANIM(BaseDeepClusterer):
 
     Departures, for small data and for a clean implementation: the discriminator's batch
     norm is recalibrated on the real data after the GAN stage (the code keeps statistics
-    mixed with generated batches); dropout copies are drawn per batch (2 rather than 5);
+    mixed with generated batches), and the generator's on its own outputs, so that
+    :meth:`sample` works in eval mode; the classifier standardises M per feature with
+    fixed training statistics (a linear change of its first layer's coordinates; without
+    it, after a short GAN stage the features share a large common component and the heads
+    collapse to one constant output); dropout copies are drawn per batch (2 rather than 5);
     the classifier has (256, 256) hidden units, PyTorch's initialisation, Adam 1e-3 and
     batches of 256, because with the paper's settings a small data set gets too few steps
     to leave the uniform plateau; the GAN trains 40 epochs (about 560 steps on 1,797
