@@ -2,6 +2,8 @@
 
 Estimators
 ----------
+GANIM
+    Sobel-augmented DCGAN features and a multi-head information-maximising classifier.
 ICAE
     Auto-encoder with predefined evenly-distributed class centroids and an MMD loss.
 
@@ -9,8 +11,9 @@ Submodules: :mod:`skdeepclust.metrics`, :mod:`skdeepclust.datasets`,
 :mod:`skdeepclust.augment`, :mod:`skdeepclust.losses`, :mod:`skdeepclust.nn`.
 """
 
+from .ganim import GANIM
 from .icae import ICAE
 
 __version__ = "0.1.0"
 
-__all__ = ["ICAE", "__version__"]
+__all__ = ["GANIM", "ICAE", "__version__"]

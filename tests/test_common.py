@@ -2,12 +2,15 @@
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skdeepclust import ICAE
+from skdeepclust import GANIM, ICAE
 
 # Cheap settings: enough epochs for check_clustering (ARI > 0.4 on three blobs), no more.
 CHEAP = dict(max_epochs=30, batch_size=64, random_state=0)
 
-ESTIMATORS = [ICAE(**CHEAP)]
+ESTIMATORS = [
+    ICAE(**CHEAP),
+    GANIM(gan_epochs=5, max_epochs=40, batch_size=64, random_state=0),
+]
 
 
 @parametrize_with_checks(ESTIMATORS)

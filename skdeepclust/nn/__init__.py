@@ -9,10 +9,24 @@ from .autoencoder import (
     l2_normalize,
 )
 from .blocks import ResidualBlock, UpResidualBlock, mlp
+from .gan import (
+    ConvDiscriminator,
+    ConvGenerator,
+    MLPDiscriminator,
+    MLPGenerator,
+    MultiHeadClassifier,
+    SobelFrontEnd,
+)
 
 __all__ = [
     "ConvDecoder",
+    "ConvDiscriminator",
     "ConvEncoder",
+    "ConvGenerator",
+    "MLPDiscriminator",
+    "MLPGenerator",
+    "MultiHeadClassifier",
+    "SobelFrontEnd",
     "MLPDecoder",
     "MLPEncoder",
     "ResidualBlock",

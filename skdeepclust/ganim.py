@@ -1,0 +1,833 @@
+"""GANIM: image clustering with a Sobel-augmented DCGAN and information maximisation.
+
+Ntelemis, Jin & Thomas, "Image Clustering using an Augmented Generative Adversarial Network
+and Information Maximization", IEEE TNNLS 2021, arXiv:2011.04094.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from skorch.callbacks import PrintLog
+from torch import Tensor, nn
+
+from ._base import BaseDeepClusterer
+from ._data import InputSpec
+from ._net import ClusterNet
+from .losses import (
+    dropout_consistency_loss,
+    feature_clip_penalty,
+    gan_discriminator_loss,
+    gan_generator_loss,
+    information_terms,
+    kl_divergence,
+    virtual_adversarial_perturbation,
+)
+from .nn import (
+    ConvDiscriminator,
+    ConvGenerator,
+    MLPDiscriminator,
+    MLPGenerator,
+    MultiHeadClassifier,
+)
+
+__all__ = ["GANIM"]
+
+#: Draws per batch and number of batches when ``sample(cluster=k)`` searches for cluster k.
+_SAMPLE_BATCH, _SAMPLE_MAX_BATCHES = 1024, 50
+
+
+def _recalibrate_batch_norm(module: nn.Module, calls) -> None:
+    """Replace the running statistics of ``module``'s batch norms by exact averages over
+    ``calls`` (pairs of a function and its input, run in train mode without gradients)."""
+    norms = [m for m in module.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    if not norms:
+        return
+    momenta = [m.momentum for m in norms]
+    for m in norms:
+        m.reset_running_stats()
+        m.momentum = None  # cumulative average
+    module.train()
+    with torch.no_grad():
+        for fn, x in calls:
+            fn(x)
+    for m, mom in zip(norms, momenta):
+        m.momentum = mom
+
+
+class GANIMNet(ClusterNet):
+    """Trains GANIM in two phases of one skorch fit.
+
+    Epochs ``1 .. gan_epochs`` train the GAN (one discriminator step, then one generator
+    step per batch, each with its own Adam optimiser: ``optimizer_disc_`` and
+    ``optimizer_gen_``). At the first later epoch the discriminator's batch-norm statistics
+    are recalibrated on the real data and its clean features M are computed once; the
+    remaining epochs train the multi-head classifier (``module_``, optimiser ``optimizer_``)
+    on those frozen features. Every loss term is recorded per epoch in ``history``, and
+    ``history[:, "stage"]`` says which phase an epoch belongs to.
+
+    Parameters
+    ----------
+    module : MultiHeadClassifier
+        The auxiliary classifier.
+    generator, discriminator : torch.nn.Module
+        The GAN; registered as ``generator_`` and ``discriminator_``.
+    gan_epochs : int
+        Epochs of the GAN phase.
+    gan_batch_size : int
+        Batch size of the GAN phase (``batch_size`` is the classifier's).
+    gan_lr : float
+        Adam learning rate of both GAN optimisers.
+    gan_betas : (float, float)
+        Adam betas of both GAN optimisers.
+    deltas : sequence of float
+        Tolerance of each head, as a fraction of ``log K`` (Eq. 4).
+    vat_xi, vat_eps : float
+        Probe and adversarial radii relative to ``||m_i||`` (Eq. 5-7).
+    dropout_rate : float
+        Dropout at every site of the discriminator for the features m' (Eq. 8).
+    n_dropout_copies : int
+        Dropout copies of each sample per batch; VAT uses as many random directions.
+    clip_threshold : float
+        Threshold of the L1 clip penalty on the discriminator features.
+    standardize : bool
+        Standardise M per feature (fixed training statistics) inside the classifier.
+    """
+
+    def __init__(self, module, *args, generator=None, discriminator=None, gan_epochs=0,
+                 gan_batch_size=128, gan_lr=2e-4, gan_betas=(0.5, 0.999), deltas=(),
+                 vat_xi=1.0, vat_eps=0.2, dropout_rate=0.1, n_dropout_copies=2,
+                 clip_threshold=20.0, standardize=True, **kwargs):
+        # Torch components must be set before NeuralNet.__init__ (skorch registers later ones).
+        self.generator = generator
+        self.discriminator = discriminator
+        self.gan_epochs = gan_epochs
+        self.gan_batch_size = gan_batch_size
+        self.gan_lr = gan_lr
+        self.gan_betas = gan_betas
+        self.deltas = deltas
+        self.vat_xi = vat_xi
+        self.vat_eps = vat_eps
+        self.dropout_rate = dropout_rate
+        self.n_dropout_copies = n_dropout_copies
+        self.clip_threshold = clip_threshold
+        self.standardize = standardize
+        super().__init__(module, *args, **kwargs)
+
+    # ------------------------------------------------------------------ set-up
+    def initialize_module(self):
+        super().initialize_module()
+        self.generator_ = self.initialized_instance(self.generator, self.get_params_for("generator"))
+        self.discriminator_ = self.initialized_instance(
+            self.discriminator, self.get_params_for("discriminator"))
+        return self
+
+    def initialize_optimizer(self, *args, **kwargs):
+        # optimizer_ trains only the classifier; the GAN has its own two Adams.
+        opt_args, opt_kwargs = self.get_params_for_optimizer(
+            "optimizer", self.module_.named_parameters())
+        self.optimizer_ = self.optimizer(*opt_args, **opt_kwargs)
+        betas = tuple(self.gan_betas)
+        self.optimizer_disc_ = torch.optim.Adam(
+            self.discriminator_.parameters(), lr=self.gan_lr, betas=betas)
+        self.optimizer_gen_ = torch.optim.Adam(
+            self.generator_.parameters(), lr=self.gan_lr, betas=betas)
+        return self
+
+    def initialize(self):
+        super().initialize()
+        self._features = None
+        self._features_ready = False
+        return self
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        for key in ("_features", "_train_batches"):
+            state.pop(key, None)
+        return state
+
+    def get_iterator(self, dataset, training=False):
+        it = super().get_iterator(dataset, training=training)
+        if training:
+            self._train_batches = it  # its batch size follows the phase
+        return it
+
+    def in_gan_phase(self) -> bool:
+        return len(self.history) <= self.gan_epochs
+
+    def on_epoch_begin(self, net, dataset_train=None, **kwargs):
+        super().on_epoch_begin(net, dataset_train=dataset_train, **kwargs)
+        gan = self.in_gan_phase()
+        self.history.record("stage", "gan" if gan else "classifier")
+        batches = getattr(self, "_train_batches", None)
+        if batches is not None:
+            n = len(batches.X)
+            batches.batch_size = min(self.gan_batch_size if gan else self.batch_size, n)
+        if not gan and not self._features_ready:
+            self.prepare_features(getattr(dataset_train, "X", dataset_train))
+            for _, cb in self.callbacks_:  # new loss columns: print a new table header
+                if isinstance(cb, PrintLog):
+                    cb.first_iteration_ = True
+
+    def on_train_end(self, net, X=None, **kwargs):
+        super().on_train_end(net, X=X, **kwargs)
+        if not self._features_ready and X is not None:
+            self.prepare_features(X)
+        self._features = None  # the training cache; inference recomputes features
+        self._train_batches = None
+
+    # ------------------------------------------------------------------ features
+    def noise(self, n: int) -> Tensor:
+        """Generator input: uniform(-1, 1) noise drawn from the net's generator."""
+        z = torch.rand((n, self.generator_.noise_dim), generator=self._generator,
+                       device=self.device)
+        return z * 2.0 - 1.0
+
+    @torch.no_grad()
+    def prepare_features(self, X: Tensor) -> None:
+        """Recalibrate the discriminator's batch norm on the real data, then cache M.
+
+        The running statistics the GAN phase leaves behind mix real and generated batches;
+        replacing them by the exact statistics of ``X`` (a cumulative average, dropout off)
+        makes the features deterministic and independent of the batch.
+        """
+        bs = max(self.gan_batch_size, 2)
+        if len(X) % bs == 1:
+            bs += 1  # batch norm cannot normalise a batch of one
+        batches = [X[s:s + bs] for s in range(0, len(X), bs)]
+        disc = self.discriminator_
+        _recalibrate_batch_norm(disc, [(lambda x: disc(x, dropout=0.0), b) for b in batches])
+        # The generator too, so that sample() gets the statistics of its own outputs.
+        _recalibrate_batch_norm(self.generator_,
+                                [(self.generator_, self.noise(len(b))) for b in batches])
+        self.discriminator_.eval()
+        self.generator_.eval()
+        self._features = self.features(X)
+        if self.standardize:
+            self.module_.set_input_stats(self._features)
+        self._features_ready = True
+
+    @torch.no_grad()
+    def features(self, X: Tensor, dropout: float = 0.0, batch_size: int = 1024) -> Tensor:
+        """Discriminator features M of ``X`` in eval mode (``dropout`` > 0 gives m')."""
+        was = self.discriminator_.training
+        self.discriminator_.eval()
+        out = torch.cat([self.discriminator_(X[s:s + batch_size], dropout=dropout)[0]
+                         for s in range(0, len(X), batch_size)])
+        self.discriminator_.train(was)
+        return out
+
+    # ------------------------------------------------------------------ losses
+    def _checked(self, terms) -> Tensor:
+        loss = self.get_loss(terms)
+        if not torch.isfinite(loss):
+            self.total_loss(terms)  # raises the shared, informative FloatingPointError
+        return loss
+
+    def gan_step(self, X: Tensor) -> dict:
+        """One discriminator step then one generator step (non-saturating GAN)."""
+        disc, gen = self.discriminator_, self.generator_
+        disc.train()
+        gen.train()
+        X_aug = self.augment(X)
+        real = X if X_aug is None else X_aug
+        n = len(real)
+        # Discriminator. Real and fake go through separate forwards, so batch norm never
+        # mixes their statistics (as in the authors' code).
+        self.optimizer_disc_.zero_grad(set_to_none=True)
+        with torch.no_grad():
+            fake = gen(self.noise(n))
+        _, a_real, logit_real = disc(real)
+        _, a_fake, logit_fake = disc(fake)
+        d_terms = {"disc": gan_discriminator_loss(logit_real, logit_fake)}
+        if self.weight("clip"):
+            d_terms["clip"] = (feature_clip_penalty(a_real, self.clip_threshold)
+                               + feature_clip_penalty(a_fake, self.clip_threshold))
+        loss_d = self._checked(d_terms)
+        loss_d.backward()
+        self.optimizer_disc_.step()
+        # Generator, with a fresh noise draw.
+        self.optimizer_gen_.zero_grad(set_to_none=True)
+        g_terms = {"gen": gan_generator_loss(disc(gen(self.noise(n)))[2])}
+        loss_g = self._checked(g_terms)
+        loss_g.backward()
+        self.optimizer_gen_.step()
+        self.record_terms({**d_terms, **g_terms})
+        return {"loss": (loss_d + loss_g).detach(), "y_pred": None}
+
+    def compute_terms(self, X: Tensor, indices: Tensor) -> dict[str, Tensor]:
+        """Eq. 9 for a batch: each term is averaged over all heads."""
+        clf = self.module_
+        m = self._features[indices]
+        probs = clf(m)
+        terms: dict[str, Tensor] = {}
+        if self.weight("marginal") or self.weight("entropy"):
+            parts = [information_terms(p, d) for p, d in zip(probs, self.deltas)]
+            terms["marginal"] = torch.stack([marg for marg, _ in parts]).mean()  # Eq. 3-4
+            terms["entropy"] = torch.stack([cond for _, cond in parts]).mean()   # Eq. 4
+        r = max(int(self.n_dropout_copies), 1)
+        if self.weight("dropout") and self.n_dropout_copies > 0:
+            m_drop = self.features(X.repeat((r,) + (1,) * (X.ndim - 1)), self.dropout_rate)
+            probs_drop = clf(m_drop)
+            terms["dropout"] = torch.stack([  # Eq. 8
+                dropout_consistency_loss(p.repeat(r, 1), q) for p, q in zip(probs, probs_drop)
+            ]).mean()
+        if self.weight("vat"):
+            m_rep = m.repeat(r, 1)
+            probs_rep = [p.repeat(r, 1) for p in probs]
+            r_adv = virtual_adversarial_perturbation(  # Eq. 5-7, one direction for all heads
+                clf, m_rep, probs_rep, self.vat_xi, self.vat_eps, generator=self._generator)
+            probs_adv = clf(m_rep + r_adv)
+            terms["vat"] = torch.stack([
+                kl_divergence(p.detach(), q).mean() for p, q in zip(probs_rep, probs_adv)
+            ]).mean()
+        return terms
+
+    # ------------------------------------------------------------------ training
+    def train_step(self, batch, **fit_params):
+        X, indices = batch
+        if self.in_gan_phase():
+            return self.gan_step(X)
+        self._set_training(True)
+        self.discriminator_.eval()  # frozen feature extractor
+        self.generator_.eval()
+        self.optimizer_.zero_grad(set_to_none=True)
+        loss = self.total_loss(self.compute_terms(X, indices))
+        loss.backward()
+        self.notify("on_grad_computed", named_parameters=list(self.module_.named_parameters()),
+                    batch=batch)
+        self.optimizer_.step()
+        return {"loss": loss.detach(), "y_pred": None}
+
+    # ------------------------------------------------------------------ evaluation
+    def head_losses(self, X: Tensor, seed: int = 0, batch_size: int = 1024) -> Tensor:
+        """Each head's Eq. 9 loss on all of ``X``, weighted as in training.
+
+        The marginal uses the whole data set rather than a batch. VAT directions and
+        dropout masks are drawn from RNGs seeded with ``seed`` (torch's global state is
+        forked and restored), so the values are reproducible.
+        """
+        device = torch.device(self.device)
+        devices = [device.index or 0] if device.type == "cuda" else []
+        with torch.random.fork_rng(devices=devices):
+            torch.manual_seed(int(seed))
+            return self._head_losses(X, seed, batch_size)
+
+    def _head_losses(self, X: Tensor, seed: int, batch_size: int) -> Tensor:
+        self._set_training(False)
+        clf = self.module_
+        gen = torch.Generator(device=self.device).manual_seed(int(seed))
+        m = self.features(X, batch_size=batch_size)
+        with torch.no_grad():
+            probs = [torch.cat(ps) for ps in zip(*(clf(m[s:s + batch_size])
+                                                   for s in range(0, len(m), batch_size)))]
+        n_heads = len(probs)
+        drop = torch.zeros(n_heads, device=m.device)
+        vat = torch.zeros(n_heads, device=m.device)
+        r = max(int(self.n_dropout_copies), 1)
+        for s in range(0, len(m), batch_size):
+            mb, xb = m[s:s + batch_size], X[s:s + batch_size]
+            pb = [p[s:s + batch_size] for p in probs]
+            with torch.no_grad():
+                if self.weight("dropout") and self.n_dropout_copies > 0:
+                    for _ in range(r):
+                        qs = clf(self.features(xb, self.dropout_rate))
+                        drop += torch.stack([kl_divergence(p, q).sum() for p, q in zip(pb, qs)]) / r
+            if self.weight("vat"):
+                r_adv = virtual_adversarial_perturbation(
+                    clf, mb, pb, self.vat_xi, self.vat_eps, generator=gen)
+                with torch.no_grad():
+                    qs = clf(mb + r_adv)
+                    vat += torch.stack([kl_divergence(p, q).sum() for p, q in zip(pb, qs)])
+        n = len(m)
+        losses = []
+        for j, (p, delta) in enumerate(zip(probs, self.deltas)):
+            marg, cond = information_terms(p, delta)
+            losses.append(self.weight("marginal") * marg + self.weight("entropy") * cond
+                          + self.weight("dropout") * drop[j] / n + self.weight("vat") * vat[j] / n)
+        return torch.stack(losses).detach()
+
+
+class GANIM(BaseDeepClusterer):
+    """GANIM: Sobel-augmented DCGAN features and a multi-head information-maximising
+    classifier.
+
+    Two stages in one fit (paper Sec. III). First a DCGAN is trained; its discriminator sees
+    the image beside its fixed Sobel edges and has an L1 clip penalty on its feature layer
+    M. Then, on the frozen features M, an MLP with several softmax heads maximises the
+    mutual information between M and the cluster assignment, with a tolerance on the
+    uniform-marginal term (Eq. 3-4), while staying smooth under virtual adversarial
+    perturbations of M (Eq. 5-7) and under dropout in the discriminator (Eq. 8). Clusters
+    come from the cluster head with the lowest loss.
+
+    Parameters
+    ----------
+    n_clusters : int, default=8
+        Number of clusters K (size of each cluster head).
+    noise_dim : int, default=100
+        Dimension of the generator's uniform(-1, 1) noise (paper: 100 MNIST, 200 CIFAR).
+    gan_epochs : int, default=40
+        Epochs of the GAN stage (the first ``gan_epochs`` of ``max_epochs``). See Notes.
+    gan_batch_size : int, default=128
+        Batch size of the GAN stage (paper: 128).
+    gan_lr : float, default=2e-4
+        Adam learning rate of the generator and the discriminator (authors' code 2e-4;
+        the paper writes 1e-4).
+    gan_betas : tuple of float, default=(0.5, 0.999)
+        Adam betas of the GAN stage.
+    base_channels : int or None, default=None
+        Channels of the discriminator's first conv block, doubled at each block; ``None``:
+        32 for one-channel images, 64 for colour (paper Table II/III).
+    feature_dim : int, None or "auto", default="auto"
+        Size of the feature layer M. ``None`` flattens the last conv block (paper, grey
+        images); an int adds a fully connected layer of that size (paper: 1024 for colour);
+        ``"auto"`` picks ``None`` for one channel and 1024 otherwise.
+    sobel : bool, default=True
+        Feed the discriminator the Sobel edges beside the image (Sec. III-A).
+    disc_dropout : float, default=0.2
+        Dropout rate of the discriminator during the GAN stage.
+    clip_threshold : float, default=20.0
+        Features whose pre-activation exceeds this in absolute value are penalised.
+    clip_weight : float, default=1e-3
+        Weight of the L1 clip penalty ``sum max(|a| - clip_threshold, 0)`` in the
+        discriminator's loss (authors' code: 1e-3).
+    n_heads : int, default=5
+        Number of cluster heads of size K.
+    n_overcluster_heads : int, default=1
+        Number of over-clustering heads of size ``overcluster_k``; they shape the features
+        during training and are never used for prediction.
+    overcluster_k : int or None, default=None
+        Size of the over-clustering heads; ``None`` is ``5 * n_clusters``.
+    hidden_dims : tuple of int, default=(256, 256)
+        Hidden layers of the classifier (paper: (1024, 1024)).
+    clf_init_std : float or None, default=None
+        Initialise the classifier's weights N(0, std) (paper: 1e-2 grey, 1e-3 colour);
+        ``None`` keeps PyTorch's default initialisation.
+    delta : float, default=1e-4
+        Tolerance of the cluster heads, as a fraction of ``log K``: the marginal
+        ``KL(p(y) || uniform)`` costs nothing below ``delta * log K`` (Eq. 4). Raise it for
+        imbalanced clusters (paper Table V).
+    overcluster_delta : float, default=1e-2
+        Same for the over-clustering heads.
+    info_weight : float, default=0.2
+        ``lambda`` of Eq. 9, the weight of the information term. 0 turns it off.
+    marginal_weight : float, default=4.0
+        Extra factor on the marginal term inside the information term (authors' code; the
+        paper's Eq. 4 has 1). The marginal term's weight is ``info_weight * marginal_weight``.
+    vat_weight : float, default=0.5
+        Weight of the virtual adversarial term (Eq. 6, 9).
+    dropout_weight : float, default=0.5
+        Weight of the dropout consistency term (Eq. 8, 9).
+    vat_xi : float or None, default=None
+        Radius of the VAT probe relative to ``||m_i||`` (the paper's ``alpha_r``); ``None``:
+        1.0 for one-channel images and tabular data, 0.3 for colour.
+    vat_eps : float or None, default=None
+        Radius of the adversarial perturbation relative to ``||m_i||`` (``alpha_adv``);
+        ``None``: 0.2 for one-channel images and tabular data, 0.15 for colour.
+    dropout_rate : float, default=0.1
+        Dropout at every discriminator site for the features m' of Eq. 8.
+    n_dropout_copies : int, default=2
+        Dropout copies of each sample per batch (paper: 5); also the number of random VAT
+        directions per sample.
+    transform_mode : {"features", "proba"}, default="features"
+        What :meth:`transform` returns: the discriminator features M, or the best head's
+        probabilities.
+    max_epochs : int or "auto", default="auto"
+        Total epochs, GAN stage included: epochs ``gan_epochs + 1 .. max_epochs`` train
+        the classifier. ``"auto"`` is ``gan_epochs`` plus about 480 classifier steps within
+        20 to 200 epochs (60 epochs on 1,797 digits).
+    batch_size : int, default=256
+        Batch size of the classifier stage (paper: 500).
+    lr : float, default=1e-3
+        Learning rate of the classifier's optimiser (paper: Adam 1e-4).
+    augmentation : "auto", str, callable or None, default="auto"
+        GANIM does not use augmentation: ``"auto"`` means none. A preset name or a callable
+        is applied to the real images in the discriminator step (so the generator learns
+        the augmented distribution); the classifier always sees clean features.
+    image_shape : tuple, "tabular" or None, default=None
+        Shape ``(height, width)`` or ``(height, width, channels)`` of one sample when ``X``
+        is 2-D; ``None`` infers a square one-channel image when the number of features is a
+        perfect square of at least 8x8. Crop images beforehand to reproduce the paper's
+        24x24 MNIST.
+    device : str, default="auto"
+        Torch device; ``"auto"`` uses CUDA when it is available.
+    random_state : int, RandomState instance or None, default=None
+        Seeds initialisation, noise, batch order, dropout and VAT directions. The same
+        integer gives the same labels on the CPU; global random states are never changed.
+    verbose : int, default=0
+        0 silent, 1 an epoch table with every loss term, 2 also a progress bar per epoch.
+    callbacks : list of skorch callbacks or None, default=None
+        Extra skorch callbacks (copied at each fit).
+    net_kwargs : dict or None, default=None
+        Extra arguments for the skorch net, e.g. ``{"optimizer": torch.optim.AdamW}`` (the
+        classifier's optimiser); they override the estimator's own settings.
+
+    Attributes
+    ----------
+    labels_ : ndarray of shape (n_samples,)
+        Cluster of each training sample.
+    best_head_ : int
+        Index of the cluster head used for prediction: the one with the lowest loss on the
+        training data (no labels involved).
+    head_losses_ : ndarray of shape (n_heads + n_overcluster_heads,)
+        Loss of every head (Eq. 9, full-data marginal), cluster heads first.
+    n_features_in_ : int
+        Number of features seen in ``fit``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features, when ``X`` has string column names.
+    image_shape_ : tuple of int or None
+        ``(height, width, channels)`` used, or ``None`` for tabular data.
+    net_ : skorch.NeuralNet
+        The trained net: ``net_.module_`` the classifier, ``net_.generator_`` and
+        ``net_.discriminator_`` the GAN.
+    history_ : skorch.History
+        Per epoch: ``stage`` (``"gan"`` or ``"classifier"``), ``train_loss`` and the
+        unweighted terms: ``disc``, ``gen``, ``clip`` in the GAN stage, ``marginal``,
+        ``entropy``, ``dropout``, ``vat`` (averaged over heads) in the classifier stage.
+
+    See Also
+    --------
+    ICAE : Auto-encoder with predefined centroids.
+
+    Notes
+    -----
+    The loss of head j (Eq. 9, with the authors' factor on the marginal) is
+    ``info_weight * (marginal_weight * max(KL(p(y) || U) - delta log K, 0) + H(Y | M))
+    + vat_weight * KL(p(y|m) || p(y|m + r_adv)) + dropout_weight * KL(p(y|m) || p(y|m'))``,
+    averaged over all heads. Where the authors' code differs from the paper, this follows
+    the code (it produced the published numbers):
+
+    - the marginal term has a factor 4 (``marginal_weight``) and the tolerance is
+      ``delta * log K``;
+    - the VAT radii are proportional to ``||m_i||`` (not squared), the adversarial
+      direction is normalised by its L2 norm, and one direction is shared by all heads;
+    - the clip penalty is summed over the batch, on the pre-activation of M, for real and
+      generated batches; the GAN uses Adam 2e-4 and one discriminator step per generator
+      step; the dropout term back-propagates through both of its sides.
+
+    Departures, for small data and for a clean implementation: the discriminator's batch
+    norm is recalibrated on the real data after the GAN stage (the code keeps statistics
+    mixed with generated batches), and the generator's on its own outputs, so that
+    :meth:`sample` works in eval mode; the classifier standardises M per feature with
+    fixed training statistics (a linear change of its first layer's coordinates; without
+    it, after a short GAN stage the features share a large common component and the heads
+    collapse to one constant output); dropout copies are drawn per batch (2 rather than 5);
+    the classifier has (256, 256) hidden units, PyTorch's initialisation, Adam 1e-3 and
+    batches of 256, because with the paper's settings a small data set gets too few steps
+    to leave the uniform plateau; the GAN trains 40 epochs (about 560 steps on 1,797
+    digits) against the code's 250,000 iterations on MNIST. The paper does not say how the
+    "lowest loss" head is chosen; here it is its full-data loss after training. For
+    tabular input the generator and discriminator are MLPs and there is no Sobel block.
+
+    :meth:`sample` draws generator images and labels them with the best head. With
+    ``cluster=k`` it draws batches of 1,024 until enough are assigned to k, at most 50
+    batches, and raises ``ValueError`` when the generator (nearly) never produces cluster
+    k. :meth:`score` is the best head's mean largest probability (in ``[1/K, 1]``).
+
+    References
+    ----------
+    .. [1] F. Ntelemis, Y. Jin, S. A. Thomas, "Image Clustering using an Augmented
+       Generative Adversarial Network and Information Maximization", IEEE Transactions on
+       Neural Networks and Learning Systems, 2021. arXiv:2011.04094.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from skdeepclust import GANIM
+    >>> X = load_digits().data[:200]
+    >>> ganim = GANIM(n_clusters=10, gan_epochs=1, max_epochs=2, random_state=0).fit(X)
+    >>> ganim.labels_.shape, ganim.transform(X).shape
+    ((200,), (200, 256))
+    >>> ganim.history_[:, "stage"]
+    ['gan', 'classifier']
+    """
+
+    _net_class = GANIMNet
+    _image_range = (-1.0, 1.0)
+
+    def __init__(
+        self,
+        n_clusters=8,
+        *,
+        noise_dim=100,
+        gan_epochs=40,
+        gan_batch_size=128,
+        gan_lr=2e-4,
+        gan_betas=(0.5, 0.999),
+        base_channels=None,
+        feature_dim="auto",
+        sobel=True,
+        disc_dropout=0.2,
+        clip_threshold=20.0,
+        clip_weight=1e-3,
+        n_heads=5,
+        n_overcluster_heads=1,
+        overcluster_k=None,
+        hidden_dims=(256, 256),
+        clf_init_std=None,
+        delta=1e-4,
+        overcluster_delta=1e-2,
+        info_weight=0.2,
+        marginal_weight=4.0,
+        vat_weight=0.5,
+        dropout_weight=0.5,
+        vat_xi=None,
+        vat_eps=None,
+        dropout_rate=0.1,
+        n_dropout_copies=2,
+        transform_mode="features",
+        max_epochs="auto",
+        batch_size=256,
+        lr=1e-3,
+        augmentation="auto",
+        image_shape=None,
+        device="auto",
+        random_state=None,
+        verbose=0,
+        callbacks=None,
+        net_kwargs=None,
+    ):
+        self.n_clusters = n_clusters
+        self.noise_dim = noise_dim
+        self.gan_epochs = gan_epochs
+        self.gan_batch_size = gan_batch_size
+        self.gan_lr = gan_lr
+        self.gan_betas = gan_betas
+        self.base_channels = base_channels
+        self.feature_dim = feature_dim
+        self.sobel = sobel
+        self.disc_dropout = disc_dropout
+        self.clip_threshold = clip_threshold
+        self.clip_weight = clip_weight
+        self.n_heads = n_heads
+        self.n_overcluster_heads = n_overcluster_heads
+        self.overcluster_k = overcluster_k
+        self.hidden_dims = hidden_dims
+        self.clf_init_std = clf_init_std
+        self.delta = delta
+        self.overcluster_delta = overcluster_delta
+        self.info_weight = info_weight
+        self.marginal_weight = marginal_weight
+        self.vat_weight = vat_weight
+        self.dropout_weight = dropout_weight
+        self.vat_xi = vat_xi
+        self.vat_eps = vat_eps
+        self.dropout_rate = dropout_rate
+        self.n_dropout_copies = n_dropout_copies
+        self.transform_mode = transform_mode
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.augmentation = augmentation
+        self.image_shape = image_shape
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+        self.callbacks = callbacks
+        self.net_kwargs = net_kwargs
+
+    # ------------------------------------------------------------------ validation
+    def _validate_method_params(self, spec):
+        def check_int(name, low, allow=()):
+            v = getattr(self, name)
+            if v in allow:
+                return
+            if not isinstance(v, Integral) or isinstance(v, bool) or v < low:
+                extra = f" or one of {list(allow)}" if allow else ""
+                raise ValueError(f"{name} must be an int >= {low}{extra}, got {v!r}.")
+
+        def check_real(name, low=0.0, high=None, strict=False, allow_none=False):
+            v = getattr(self, name)
+            if v is None and allow_none:
+                return
+            ok = isinstance(v, Real) and not isinstance(v, bool) and (
+                v > low if strict else v >= low) and (high is None or v < high)
+            if not ok:
+                rng = f"> {low}" if strict else f">= {low}"
+                rng += f" and < {high}" if high is not None else ""
+                raise ValueError(f"{name} must be a number {rng}, got {v!r}.")
+
+        check_int("noise_dim", 1)
+        check_int("gan_epochs", 0)
+        check_int("gan_batch_size", 2)
+        check_int("n_heads", 1)
+        check_int("n_overcluster_heads", 0)
+        check_int("n_dropout_copies", 0)
+        check_int("overcluster_k", 1, allow=(None,))
+        check_int("base_channels", 1, allow=(None,))
+        check_int("feature_dim", 1, allow=(None, "auto"))
+        check_real("gan_lr", strict=True)
+        check_real("clip_threshold")
+        check_real("delta")
+        check_real("overcluster_delta")
+        check_real("vat_xi", strict=True, allow_none=True)
+        check_real("vat_eps", allow_none=True)
+        check_real("disc_dropout", high=1.0)
+        check_real("dropout_rate", high=1.0)
+        check_real("clf_init_std", strict=True, allow_none=True)
+        if not isinstance(self.sobel, (bool, np.bool_)):
+            raise ValueError(f"sobel must be a bool, got {self.sobel!r}.")
+        betas = self.gan_betas
+        if not (isinstance(betas, (tuple, list)) and len(betas) == 2
+                and all(isinstance(b, Real) and 0 <= b < 1 for b in betas)):
+            raise ValueError(f"gan_betas must be two numbers in [0, 1), got {betas!r}.")
+        dims = self.hidden_dims
+        if not (isinstance(dims, (tuple, list)) and all(
+                isinstance(d, Integral) and not isinstance(d, bool) and d > 0 for d in dims)):
+            raise ValueError(f"hidden_dims must be a tuple of positive ints, got {dims!r}.")
+        if self.transform_mode not in ("features", "proba"):
+            raise ValueError(
+                f"transform_mode must be 'features' or 'proba', got {self.transform_mode!r}.")
+        if self.max_epochs != "auto" and self.max_epochs <= self.gan_epochs:
+            warnings.warn(
+                f"max_epochs={self.max_epochs} <= gan_epochs={self.gan_epochs}: the "
+                "classifier is not trained and predictions are those of its initialisation. "
+                "max_epochs counts the GAN epochs too; raise it above gan_epochs.",
+                stacklevel=4,
+            )
+
+    # ------------------------------------------------------------------ networks
+    def _colour(self, spec: InputSpec) -> bool:
+        return spec.is_image and spec.channels > 1
+
+    def _discriminator(self, spec: InputSpec) -> nn.Module:
+        if not spec.is_image:
+            return MLPDiscriminator(spec.n_features, dropout=self.disc_dropout)
+        h, w, c = spec.image_shape
+        base = self.base_channels or (64 if c > 1 else 32)
+        fdim = self.feature_dim
+        if fdim == "auto":
+            fdim = 1024 if c > 1 else None
+        return ConvDiscriminator(c, (h, w), base, fdim, self.disc_dropout, bool(self.sobel))
+
+    def _head_sizes(self) -> list[int]:
+        k_over = self.overcluster_k or 5 * self.n_clusters
+        return [self.n_clusters] * self.n_heads + [k_over] * self.n_overcluster_heads
+
+    def _build_module(self, spec):
+        # The discriminator is built here only to size the classifier's input; the
+        # discriminator the net trains is built in _net_params.
+        in_dim = self._discriminator(spec).feature_dim
+        return MultiHeadClassifier(in_dim, self._head_sizes(), tuple(self.hidden_dims),
+                                   self.clf_init_std)
+
+    def _net_params(self, spec):
+        if spec.is_image:
+            h, w, c = spec.image_shape
+            generator = ConvGenerator(self.noise_dim, c, (h, w), self.base_channels or (
+                64 if c > 1 else 32))
+        else:
+            generator = MLPGenerator(self.noise_dim, spec.n_features)
+        colour = self._colour(spec)
+        xi = self.vat_xi if self.vat_xi is not None else (0.3 if colour else 1.0)
+        eps = self.vat_eps if self.vat_eps is not None else (0.15 if colour else 0.2)
+        deltas = ([float(self.delta)] * self.n_heads
+                  + [float(self.overcluster_delta)] * self.n_overcluster_heads)
+        return {
+            "generator": generator,
+            "discriminator": self._discriminator(spec),
+            "gan_epochs": int(self.gan_epochs),
+            "gan_batch_size": min(int(self.gan_batch_size), spec.n_samples),
+            "gan_lr": float(self.gan_lr),
+            "gan_betas": tuple(float(b) for b in self.gan_betas),
+            "deltas": deltas,
+            "vat_xi": float(xi),
+            "vat_eps": float(eps),
+            "dropout_rate": float(self.dropout_rate),
+            "n_dropout_copies": int(self.n_dropout_copies),
+            "clip_threshold": float(self.clip_threshold),
+            "criterion__weights": {
+                "disc": 1.0,
+                "gen": 1.0,
+                "clip": self.clip_weight,
+                "marginal": self.info_weight * self.marginal_weight,
+                "entropy": self.info_weight,
+                "vat": self.vat_weight,
+                "dropout": self.dropout_weight,
+            },
+        }
+
+    def _default_augmentation(self, spec):
+        return None  # the paper trains the GAN on the plain images
+
+    def _auto_max_epochs(self, spec):
+        clf = self._epochs_for_steps(spec, self.batch_size, steps=480, low=20, high=200)
+        return int(self.gan_epochs) + clf
+
+    # ------------------------------------------------------------------ fitted model
+    def _after_fit(self, X_net):
+        losses = self.net_.head_losses(X_net, seed=self.net_.seed)
+        self.head_losses_ = losses.cpu().numpy().astype(np.float64)
+        self.best_head_ = int(np.argmin(self.head_losses_[: self.n_heads]))
+
+    def _proba(self, x):
+        clf = self.net_.module_
+        m = self.net_.discriminator_(x, dropout=0.0)[0]
+        return torch.softmax(clf.heads[self.best_head_](clf.hidden(m)), dim=1)
+
+    def _embed(self, x):
+        if self.transform_mode == "proba":
+            return self._proba(x)
+        return self.net_.discriminator_(x, dropout=0.0)[0]
+
+    def _score_batch(self, x):
+        return self._proba(x).max(dim=1).values
+
+    def sample(self, n_samples=1, cluster=None):
+        """Generate samples with the generator, labelled by the best cluster head.
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+            Number of samples to generate.
+        cluster : int or None, default=None
+            ``None``: plain generator draws, with the cluster each is assigned to. An int:
+            only draws assigned to this cluster, found by drawing batches of 1,024 (at
+            most 50 batches). Raises ``ValueError`` when fewer than ``n_samples`` are found,
+            i.e. when the generator (nearly) never produces that cluster.
+
+        Returns
+        -------
+        X : ndarray
+            Generated samples in the layout, value range and dtype of the data given to
+            ``fit``.
+        y : ndarray of shape (n_samples,)
+            Cluster of each sample.
+        """
+        self._sample_cluster = cluster
+        try:
+            return super().sample(n_samples, cluster)
+        finally:
+            del self._sample_cluster
+
+    def _generate(self, n, clusters, generator):
+        gen = self.net_.generator_
+        device = clusters.device
+
+        def draw(size):
+            z = torch.rand((size, gen.noise_dim), generator=generator, device=device) * 2 - 1
+            x = gen(z)
+            return x, self._proba(x).argmax(dim=1)
+
+        k = getattr(self, "_sample_cluster", None)
+        if k is None:
+            return draw(n)
+        found, n_found, n_drawn = [], 0, 0
+        for _ in range(_SAMPLE_MAX_BATCHES):
+            x, y = draw(_SAMPLE_BATCH)
+            n_drawn += _SAMPLE_BATCH
+            found.append(x[y == k])
+            n_found += len(found[-1])
+            if n_found >= n:
+                x = torch.cat(found)[:n]
+                return x, torch.full((n,), int(k), device=device, dtype=torch.long)
+        raise ValueError(
+            f"Only {n_found} of {n_drawn} generated samples were assigned to cluster {k}, "
+            f"fewer than the {n} requested: the generator (nearly) never produces this "
+            "cluster. Ask for fewer samples, use cluster=None, or train the GAN longer "
+            "(gan_epochs)."
+        )
