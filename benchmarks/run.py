@@ -29,6 +29,15 @@ defaults)::
         --param lr=1e-4 --param hidden_dims=[1024,1024] --param clf_init_std=0.001 \
         --param n_dropout_copies=5 --data-dir ../shared/datasets
 
+Imbalanced data: GANIM's Table V (CIFAR-10 without 30 % of airplane, automobile and bird;
+the tolerance delta is the knob) and Variational Clustering's Table IV (MNIST, class c keeps
+r_min + (1 - r_min) c / 9 of its images). Here the whole model, GAN included, is fitted on
+the imbalanced data (the paper trains the GAN on the full set)::
+
+    python benchmarks/run.py --method ganim --dataset cifar10 --drop-classes 0 1 2 \
+        --drop-fraction 0.3 --param delta=1e-3 --param overcluster_delta=5e-2
+    python benchmarks/run.py --method variational --dataset mnist --retention-min 0.1
+
 KMeans on the pixels (the baseline) is fitted beside every run unless ``--no-baseline``.
 Labels are used only to score the final model, never to pick an epoch or a setting.
 """
@@ -86,12 +95,36 @@ def _peak_rss_mb() -> float:
     return kb / 1024 if sys.platform != "darwin" else kb / 2**20
 
 
-def load(dataset: str, data_dir: str | None, subset: int | None, seed: int):
+def imbalance_index(y: np.ndarray, seed: int, drop_classes=(), drop_fraction: float = 0.0,
+                    retention_min: float | None = None) -> np.ndarray:
+    """Rows kept by an imbalance protocol (labels select data here; they never select models).
+
+    - GANIM Table V: ``drop_fraction`` of the images of each class in ``drop_classes``
+      (the paper: airplane, automobile, bird = 0, 1, 2 of CIFAR-10; 10-40 %) are removed.
+    - Variational Clustering Table IV: class ``c`` of ``K`` keeps each image with
+      probability ``r_min + (1 - r_min) * c / (K - 1)``.
+    """
+    rng = np.random.RandomState(seed + 10_000)
+    keep = np.ones(len(y), dtype=bool)
+    for c in drop_classes:
+        rows = np.flatnonzero(y == c)
+        n_drop = int(round(drop_fraction * len(rows)))
+        keep[rng.choice(rows, n_drop, replace=False)] = False
+    if retention_min is not None:
+        k = int(y.max()) + 1
+        p = retention_min + (1 - retention_min) * y / max(k - 1, 1)
+        keep &= rng.rand(len(y)) < p
+    return np.flatnonzero(keep)
+
+
+def load(dataset: str, data_dir: str | None, subset: int | None, seed: int, **imbalance):
     bunch = LOADERS[dataset](data_home=data_dir, download=data_dir is None)
     X, y = bunch.data, bunch.target
+    if imbalance.get("drop_classes") or imbalance.get("retention_min") is not None:
+        idx = imbalance_index(y, seed, **imbalance)
+        X, y = X[idx], y[idx]
     if subset and subset < len(X):
-        # Class-stratified subset, fixed by the seed (label use here is data selection,
-        # as the papers' protocol, not model selection).
+        # A random subset fixed by the seed.
         rng = np.random.RandomState(seed)
         idx = np.sort(rng.permutation(len(X))[:subset])
         X, y = X[idx], y[idx]
@@ -108,13 +141,17 @@ def center_crop(X: np.ndarray, image_shape: tuple, size: int):
 
 
 def run_one(method: str, dataset: str, seed: int, args, params: dict) -> list[dict]:
-    X, y, image_shape = load(dataset, args.data_dir, args.subset, seed)
+    X, y, image_shape = load(dataset, args.data_dir, args.subset, seed,
+                             drop_classes=args.drop_classes, drop_fraction=args.drop_fraction,
+                             retention_min=args.retention_min)
     if args.crop:
         X, image_shape = center_crop(X, image_shape, args.crop)
     n_clusters = int(len(np.unique(y)))
     records = []
     base = {
         "dataset": dataset, "n_samples": len(X), "seed": seed, "crop": args.crop,
+        "imbalance": {"drop_classes": args.drop_classes, "drop_fraction": args.drop_fraction,
+                      "retention_min": args.retention_min},
         "torch": torch.__version__, "skdeepclust": skdeepclust.__version__,
         "commit": _git_commit(), "python": platform.python_version(),
     }
@@ -174,6 +211,13 @@ def main(argv=None) -> int:
     p.add_argument("--data-dir", default=os.environ.get("SKDEEPCLUST_DATA"),
                    help="folder with NAME.npz files (default: $SKDEEPCLUST_DATA)")
     p.add_argument("--subset", type=int, default=None, help="use this many images")
+    p.add_argument("--drop-classes", type=int, nargs="*", default=[], metavar="C",
+                   help="imbalance (GANIM Table V): classes to thin out, e.g. 0 1 2")
+    p.add_argument("--drop-fraction", type=float, default=0.0,
+                   help="fraction of each --drop-classes class removed (Table V: 0.1-0.4)")
+    p.add_argument("--retention-min", type=float, default=None,
+                   help="imbalance (Variational Clustering Table IV): class c keeps "
+                        "r_min + (1 - r_min) c / (K - 1) of its images")
     p.add_argument("--device", default="auto")
     p.add_argument("--crop", type=int, default=None, metavar="N",
                    help="centre-crop images to N x N first (GANIM's MNIST: 24)")
