@@ -15,7 +15,7 @@ import torch
 from skorch.callbacks import PrintLog
 from torch import Tensor, nn
 
-from ._base import BaseDeepClusterer
+from ._base import BaseDeepClusterer, _torch_seeded
 from ._data import InputSpec
 from ._net import ClusterNet
 from .losses import (
@@ -311,10 +311,7 @@ class GANIMNet(ClusterNet):
         dropout masks are drawn from RNGs seeded with ``seed`` (torch's global state is
         forked and restored), so the values are reproducible.
         """
-        device = torch.device(self.device)
-        devices = [device.index or 0] if device.type == "cuda" else []
-        with torch.random.fork_rng(devices=devices):
-            torch.manual_seed(int(seed))
+        with _torch_seeded(int(seed), torch.device(self.device)):
             return self._head_losses(X, seed, batch_size)
 
     def _head_losses(self, X: Tensor, seed: int, batch_size: int) -> Tensor:
