@@ -89,7 +89,9 @@ class BaseDeepClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
     - ``_net_params(spec)`` : extra keyword arguments of the net (loss weights, optimiser);
     - ``_auto_max_epochs(spec)`` : the epoch budget for ``max_epochs="auto"``;
     - ``_proba(x)``, ``_embed(x)`` : batched inference on network-space tensors;
-    - ``_generate(n, clusters, generator)`` : network-space samples for :meth:`sample`;
+    - ``_generate(n, clusters, generator, cluster)`` : network-space samples for
+      :meth:`sample` (``clusters`` holds a cluster per sample, round-robin when the caller's
+      ``cluster`` is ``None``); may return ``(x, labels)`` when the model labels its samples;
     - ``_score_batch(x)`` : per-sample values whose mean is :meth:`score`.
     """
 
@@ -120,7 +122,8 @@ class BaseDeepClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
     def _embed(self, x: Tensor) -> Tensor:
         raise NotImplementedError
 
-    def _generate(self, n: int, clusters: Tensor, generator: torch.Generator) -> Tensor:
+    def _generate(self, n: int, clusters: Tensor, generator: torch.Generator,
+                  cluster: int | None) -> Tensor | tuple[Tensor, Tensor]:
         raise NotImplementedError
 
     def _score_batch(self, x: Tensor) -> Tensor:
@@ -401,7 +404,7 @@ class BaseDeepClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
             clusters = torch.full((n_samples,), int(cluster), device=device)
         self.net_._set_training(False)
         with _torch_seeded(seed, device), torch.inference_mode():
-            out = self._generate(n_samples, clusters, gen)
+            out = self._generate(n_samples, clusters, gen, cluster)
             if isinstance(out, tuple):  # methods that label what they generate
                 x, clusters = out
             else:

@@ -795,13 +795,9 @@ class GANIM(BaseDeepClusterer):
         y : ndarray of shape (n_samples,)
             Cluster of each sample.
         """
-        self._sample_cluster = cluster
-        try:
-            return super().sample(n_samples, cluster)
-        finally:
-            del self._sample_cluster
+        return super().sample(n_samples, cluster)
 
-    def _generate(self, n, clusters, generator):
+    def _generate(self, n, clusters, generator, cluster):
         gen = self.net_.generator_
         device = clusters.device
 
@@ -810,7 +806,7 @@ class GANIM(BaseDeepClusterer):
             x = gen(z)
             return x, self._proba(x).argmax(dim=1)
 
-        k = getattr(self, "_sample_cluster", None)
+        k = cluster
         if k is None:
             return draw(n)
         found, n_found, n_drawn = [], 0, 0

@@ -383,7 +383,7 @@ class ICAE(BaseDeepClusterer):
     def _score_batch(self, x):
         return self.net_.module_.cosine(x).max(dim=1).values
 
-    def _generate(self, n, clusters, generator):
+    def _generate(self, n, clusters, generator, cluster):
         m = self.net_.module_
         centres = m.centroids[clusters]
         noise = torch.randn(centres.shape, generator=generator, device=centres.device)
