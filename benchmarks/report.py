@@ -32,21 +32,24 @@ def _fmt(values):
 def summarise(records: list[dict]) -> str:
     groups = defaultdict(list)
     for r in records:
-        key = (r["method"], r["dataset"], r["n_samples"], r.get("device", "-"))
+        key = (r["method"], r["dataset"], r["n_samples"], r.get("crop") or "-",
+               r.get("device", "-"))
         groups[key].append(r)
     lines = [
-        "| method | dataset | images | device | seeds | ACC | NMI | ARI | fit s | s/epoch | epochs | paper ACC (source) |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| method | dataset | images | crop | device | seeds | ACC | NMI | ARI | fit s | s/epoch "
+        "| epochs | paper ACC (source) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for (method, dataset, n, device), rs in sorted(groups.items()):
+    for (method, dataset, n, crop, device), rs in sorted(groups.items(), key=str):
         if any(r.get("status") == "missing" for r in rs):
-            lines.append(f"| {method} | {dataset} | {n} | - | - | missing | | | | | | |")
+            lines.append(f"| {method} | {dataset} | {n} | {crop} | - | - | missing "
+                         "| | | | | | |")
             continue
         paper = PAPER.get((method, dataset))
-        paper_txt = f"{paper['acc']:.3f} ({paper['source']})" if paper else "-"
+        paper_txt = f"{paper['acc']:.4g} ({paper['source']})" if paper else "-"
         epochs = sorted({r.get("epochs") for r in rs if r.get("epochs")})
         lines.append(
-            f"| {method} | {dataset} | {n} | {device} | {len(rs)} | "
+            f"| {method} | {dataset} | {n} | {crop} | {device} | {len(rs)} | "
             f"{_fmt([r['acc'] for r in rs])} | {_fmt([r['nmi'] for r in rs])} | "
             f"{_fmt([r['ari'] for r in rs])} | {_fmt([r.get('fit_seconds') for r in rs])} | "
             f"{_fmt([r.get('seconds_per_epoch') for r in rs])} | "
