@@ -20,7 +20,7 @@ def _demo(args: argparse.Namespace) -> int:
     models = [
         ("KMeans", KMeans(n_clusters=10, n_init=10, random_state=args.seed)),
         ("ICAE", ICAE(n_clusters=10, random_state=args.seed, device=args.device,
-                      verbose=args.verbose)),
+                      verbose=args.verbose, max_epochs=args.max_epochs)),
     ]
     for name, model in models:
         print(f"fitting {name} ...", flush=True)
@@ -30,6 +30,18 @@ def _demo(args: argparse.Namespace) -> int:
     print(f"\n{'method':<8} {'ACC':>6} {'NMI':>6} {'ARI':>6} {'seconds':>8}")
     for name, r, sec in rows:
         print(f"{name:<8} {r['acc']:6.3f} {r['nmi']:6.3f} {r['ari']:6.3f} {sec:8.1f}")
+    if args.montage:
+        try:
+            import matplotlib
+
+            matplotlib.use("Agg")
+        except ImportError:
+            print('\n(no montage: matplotlib is missing; pip install "skdeepclust[plot]")')
+            return 0
+        from .plotting import plot_clusters
+
+        plot_clusters(models[1][1], X).savefig(args.montage, dpi=80)
+        print(f"\nICAE's clusters, most confident images first: {args.montage}")
     return 0
 
 
@@ -46,6 +58,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=0, help="random_state of both models")
     demo.add_argument("--device", default="auto", help="torch device (default: auto)")
     demo.add_argument("--verbose", type=int, default=0, help="ICAE verbosity (0, 1, 2)")
+    demo.add_argument("--max-epochs", type=lambda v: v if v == "auto" else int(v),
+                      default="auto", help="ICAE's max_epochs (default: auto)")
+    demo.add_argument("--montage", default="skdeepclust_demo_clusters.png",
+                      help="PNG of ICAE's clusters (needs matplotlib; '' to skip)")
     demo.set_defaults(func=_demo)
     return parser
 

@@ -21,3 +21,14 @@ def test_cli_help():
 
     parser = build_parser()
     assert "demo" in parser.format_help()
+
+
+def test_demo_runs_end_to_end(tmp_path, capsys):
+    """The README's first command, with a tiny budget."""
+    from skdeepclust._cli import main
+
+    out = tmp_path / "m.png"
+    assert main(["demo", "--max-epochs", "1", "--montage", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "KMeans" in text and "ICAE" in text and "ACC" in text
+    assert out.exists() and out.stat().st_size > 0

@@ -1,0 +1,72 @@
+"""The pictures draw what they say, on a tiny fitted model, with the Agg backend."""
+
+import numpy as np
+import pytest
+
+matplotlib = pytest.importorskip("matplotlib")
+matplotlib.use("Agg")
+
+from skdeepclust import ICAE  # noqa: E402
+from skdeepclust.plotting import (  # noqa: E402
+    plot_clusters,
+    plot_embedding,
+    plot_history,
+    plot_samples,
+)
+
+
+@pytest.fixture(scope="module")
+def fitted(request):
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    X, y = X[:150], y[:150]
+    return ICAE(n_clusters=4, max_epochs=2, random_state=0).fit(X), X, y
+
+
+def _image_count(fig):
+    return sum(len(ax.images) for ax in fig.axes)
+
+
+def test_plot_clusters_rows_and_confidence_order(fitted):
+    est, X, _ = fitted
+    fig = plot_clusters(est, X, n_per_cluster=5)
+    assert len(fig.axes) == 4 * 5
+    counts = np.bincount(est.predict(X), minlength=4)
+    assert _image_count(fig) == int(np.minimum(counts, 5).sum())
+    # The first image of each non-empty row is that cluster's most confident member.
+    proba = est.predict_proba(X)
+    k = int(counts.argmax())
+    best = X[np.argmax(np.where(est.predict(X) == k, proba[:, k], -1))].reshape(8, 8)
+    shown = fig.axes[k * 5].images[0].get_array()
+    span = X.max() - X.min()
+    np.testing.assert_allclose(np.asarray(shown), (best - X.min()) / span)
+
+
+def test_plot_samples_one_row_per_cluster(fitted):
+    est, _, _ = fitted
+    fig = plot_samples(est, n_per_cluster=3)
+    assert len(fig.axes) == 4 * 3 and _image_count(fig) == 12
+
+
+def test_plot_history_one_panel_per_term(fitted):
+    est, _, _ = fitted
+    fig = plot_history(est)
+    titles = {ax.get_title() for ax in fig.axes if ax.get_visible()}
+    assert {"train_loss", "mmd", "recon", "aug", "sobel"} <= titles
+    assert all(len(ax.lines[0].get_xdata()) == 2 for ax in fig.axes if ax.get_visible())
+
+
+def test_plot_embedding_panels(fitted):
+    est, X, y = fitted
+    assert len(plot_embedding(est, X).axes) == 1
+    fig = plot_embedding(est, X, y)
+    assert len(fig.axes) == 2
+    assert len(fig.axes[1].collections[0].get_offsets()) == len(X)
+
+
+def test_tabular_model_has_no_images():
+    X = np.random.RandomState(0).randn(40, 5)
+    est = ICAE(n_clusters=2, max_epochs=1, random_state=0).fit(X)
+    with pytest.raises(ValueError, match="tabular"):
+        plot_clusters(est, X)
