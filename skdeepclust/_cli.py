@@ -1,10 +1,11 @@
-"""Command line: ``skdeepclust demo`` (also ``python -m skdeepclust demo``)."""
+"""Command line: ``skdeepclust demo | cluster | predict`` (also ``python -m skdeepclust``)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 import time
+from pathlib import Path
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -45,6 +46,132 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
+_METHODS = {"icae": "ICAE", "ganim": "GANIM", "variational": "VariationalClustering",
+            "dccs": "DCCS"}
+_IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
+
+
+def _read_input(path: str, size: tuple[int, int] | None):
+    """``(images, names)`` from a folder of images or a .npy/.npz array.
+
+    Unreadable image files are reported on stderr and skipped.
+    """
+    import numpy as np
+
+    src = Path(path)
+    if src.is_file() and src.suffix in (".npy", ".npz"):
+        if src.suffix == ".npy":
+            X = np.load(src)
+        else:
+            with np.load(src) as f:
+                X = f["X"] if "X" in f.files else f[f.files[0]]
+        return X, [f"{src.name}[{i}]" for i in range(len(X))]
+    if not src.is_dir():
+        raise SystemExit(f"error: {path} is neither a folder of images nor a .npy/.npz file")
+    from PIL import Image
+
+    files = sorted(p for p in src.rglob("*") if p.suffix.lower() in _IMAGE_SUFFIXES)
+    images, names = [], []
+    for f in files:
+        try:
+            with Image.open(f) as im:
+                images.append(im.convert("RGB") if im.mode not in ("L", "RGB") else im.copy())
+                names.append(str(f.relative_to(src)))
+        except (OSError, ValueError) as exc:
+            print(f"skipped {f}: {exc}", file=sys.stderr)
+    if not images:
+        raise SystemExit(f"error: no readable image (PNG, JPEG, ...) in {path}")
+    mode = "RGB" if any(im.mode == "RGB" for im in images) else "L"
+    size = tuple(size) if size else images[0].size[::-1]
+    arrays = [np.asarray(im.convert(mode).resize((size[1], size[0]), Image.BILINEAR))
+              for im in images]
+    return np.stack(arrays), names
+
+
+def _montage_png(images, path: Path, n_max: int = 64) -> None:
+    """A square-ish grid of up to ``n_max`` images, written with Pillow."""
+    import math
+
+    import numpy as np
+    from PIL import Image
+
+    images = np.asarray(images)[:n_max]
+    if images.dtype != np.uint8:
+        lo, hi = float(images.min()), float(images.max())
+        images = ((images - lo) / (hi - lo if hi > lo else 1.0) * 255).astype(np.uint8)
+    n, h, w = images.shape[:3]
+    cols = math.ceil(math.sqrt(n))
+    rows = math.ceil(n / cols)
+    grid = np.zeros((rows * (h + 2), cols * (w + 2)) + images.shape[3:], dtype=np.uint8)
+    for i, img in enumerate(images):
+        r, c = divmod(i, cols)
+        grid[r * (h + 2):r * (h + 2) + h, c * (w + 2):c * (w + 2) + w] = img
+    Image.fromarray(grid.squeeze()).save(path)
+
+
+def _write_labels(path: Path, names, labels, proba) -> None:
+    import csv
+
+    with path.open("w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["file", "cluster", "confidence"])
+        for name, k, p in zip(names, labels, proba.max(axis=1)):
+            writer.writerow([name, int(k), f"{p:.4f}"])
+
+
+def _cluster(args: argparse.Namespace) -> int:
+    import pickle
+
+    import numpy as np
+
+    import skdeepclust
+
+    X, names = _read_input(args.input, args.size)
+    cls = getattr(skdeepclust, _METHODS[args.method], None)
+    if cls is None:
+        raise SystemExit(f"error: method {args.method!r} is not available in this version")
+    model = cls(n_clusters=args.n_clusters, random_state=args.seed, device=args.device,
+                max_epochs=args.epochs, verbose=0 if args.quiet else 2)
+    print(f"{len(X)} images of shape {X.shape[1:]}: fitting {cls.__name__} ...", flush=True)
+    labels = model.fit_predict(X)
+    proba = model.predict_proba(X)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    _write_labels(out / "labels.csv", names, labels, proba)
+    for k in range(args.n_clusters):
+        members = np.flatnonzero(labels == k)
+        if len(members):
+            order = members[np.argsort(-proba[members, k], kind="stable")]
+            _montage_png(X[order], out / f"cluster_{k:02d}.png")
+    with (out / "model.pkl").open("wb") as f:
+        pickle.dump(model, f)
+    sizes = np.bincount(labels, minlength=args.n_clusters)
+    print(f"cluster sizes: {sizes.tolist()}")
+    print(f"wrote {out / 'labels.csv'}, cluster_*.png and {out / 'model.pkl'}")
+    return 0
+
+
+def _predict(args: argparse.Namespace) -> int:
+    import pickle
+
+    with open(args.model, "rb") as f:
+        model = pickle.load(f)
+    size = model.image_shape_[:2] if getattr(model, "image_shape_", None) else None
+    X, names = _read_input(args.input, size)
+    if model.image_shape_ and model.image_shape_[2] == 1 and X.ndim == 4:
+        X = X.mean(axis=-1).astype(X.dtype)  # colour files for a grey model
+    proba = model.predict_proba(X)
+    out = Path(args.out) if args.out else None
+    if out:
+        _write_labels(out, names, proba.argmax(1), proba)
+        print(f"wrote {out}")
+    else:
+        print("file,cluster,confidence")
+        for name, p in zip(names, proba):
+            print(f"{name},{int(p.argmax())},{p.max():.4f}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="skdeepclust", description="scikit-learn compatible deep image clustering."
@@ -63,6 +190,36 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--montage", default="skdeepclust_demo_clusters.png",
                       help="PNG of ICAE's clusters (needs matplotlib; '' to skip)")
     demo.set_defaults(func=_demo)
+
+    cl = sub.add_parser(
+        "cluster", help="Cluster a folder of images (or a .npy/.npz array).",
+        description="Fit a deep clustering model on INPUT, a folder of images (PNG, JPEG, "
+        "... read with Pillow and resized to --size) or a .npy/.npz array, then write "
+        "labels.csv (file, cluster, confidence), one montage PNG per cluster (most "
+        "confident first) and the fitted model (model.pkl) to --out.",
+    )
+    cl.add_argument("input", help="folder of images, or a .npy / .npz array")
+    cl.add_argument("--method", choices=sorted(_METHODS), default="icae")
+    cl.add_argument("--n-clusters", type=int, required=True)
+    cl.add_argument("--out", default="skdeepclust_out", help="output folder")
+    cl.add_argument("--size", type=int, nargs=2, metavar=("H", "W"), default=None,
+                    help="resize images to H x W (default: the first image's size)")
+    cl.add_argument("--epochs", type=lambda v: v if v == "auto" else int(v), default="auto",
+                    help="max_epochs (default: auto)")
+    cl.add_argument("--seed", type=int, default=0, help="random_state")
+    cl.add_argument("--device", default="auto", help="torch device (default: auto)")
+    cl.add_argument("--quiet", action="store_true", help="no progress bar")
+    cl.set_defaults(func=_cluster)
+
+    pr = sub.add_parser(
+        "predict", help="Assign new images to the clusters of a saved model.",
+        description="Load MODEL (a model.pkl written by 'skdeepclust cluster') and print or "
+        "write file,cluster,confidence for the images in INPUT.",
+    )
+    pr.add_argument("model", help="model.pkl")
+    pr.add_argument("input", help="folder of images, or a .npy / .npz array")
+    pr.add_argument("--out", default=None, help="CSV file (default: print to stdout)")
+    pr.set_defaults(func=_predict)
     return parser
 
 

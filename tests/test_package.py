@@ -32,3 +32,62 @@ def test_demo_runs_end_to_end(tmp_path, capsys):
     text = capsys.readouterr().out
     assert "KMeans" in text and "ICAE" in text and "ACC" in text
     assert out.exists() and out.stat().st_size > 0
+
+
+def _write_pngs(folder, n=24, seed=0):
+    import numpy as np
+    from PIL import Image
+
+    rng = np.random.RandomState(seed)
+    folder.mkdir()
+    for i in range(n):
+        img = np.zeros((10, 10), dtype=np.uint8)
+        if i % 2:
+            img[2:8, 4:6] = 255  # a bar
+        else:
+            img[4:6, 2:8] = 255
+        img = np.clip(img + rng.randint(0, 30, img.shape), 0, 255).astype(np.uint8)
+        Image.fromarray(img).save(folder / f"img{i:02d}.png")
+    (folder / "broken.png").write_bytes(b"not an image")
+
+
+def test_cli_cluster_and_predict(tmp_path, capsys):
+    import csv
+
+    from skdeepclust._cli import main
+
+    images = tmp_path / "images"
+    _write_pngs(images)
+    out = tmp_path / "out"
+    assert main(["cluster", str(images), "--n-clusters", "2", "--out", str(out),
+                 "--epochs", "2", "--quiet"]) == 0
+    captured = capsys.readouterr()
+    assert "skipped" in captured.err and "broken.png" in captured.err
+    rows = list(csv.DictReader((out / "labels.csv").open()))
+    assert len(rows) == 24 and {r["cluster"] for r in rows} <= {"0", "1"}
+    assert (out / "model.pkl").exists() and list(out.glob("cluster_*.png"))
+    assert main(["predict", str(out / "model.pkl"), str(images), "--out",
+                 str(tmp_path / "p.csv")]) == 0
+    pred = list(csv.DictReader((tmp_path / "p.csv").open()))
+    assert [r["cluster"] for r in pred] == [r["cluster"] for r in rows]
+
+
+def test_cli_empty_folder_is_a_clear_error(tmp_path):
+    import pytest
+
+    from skdeepclust._cli import main
+
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(SystemExit, match="no readable image"):
+        main(["cluster", str(tmp_path / "empty"), "--n-clusters", "2"])
+
+
+def test_every_command_has_help():
+    import pytest
+
+    from skdeepclust._cli import main
+
+    for cmd in ("demo", "cluster", "predict"):
+        with pytest.raises(SystemExit) as exc:
+            main([cmd, "--help"])
+        assert exc.value.code == 0
