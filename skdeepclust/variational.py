@@ -337,6 +337,10 @@ class VariationalClustering(BaseDeepClusterer):
       +-10%; the paper uses +-3 degrees on MNIST); stronger ones lowered ACC (0.67 with
       15 degrees and 15%).
 
+    With the defaults on ``load_digits`` (61 epochs, about 1-2 minutes a fit on 2 shared
+    CPU cores) ACC is 0.759 / 0.776 / 0.775 for seeds 0 / 1 / 2 (mean 0.770), below
+    ``KMeans(n_init=10)`` (mean 0.792); tuning is still open.
+
     In the working setting the latent KL stays small (about 0.1-0.3 nats): the clusters
     come mostly from the classifier trained with the consistency and balance terms.
 
