@@ -6,6 +6,8 @@ GANIM
     Sobel-augmented DCGAN features and a multi-head information-maximising classifier.
 ICAE
     Auto-encoder with predefined evenly-distributed class centroids and an MMD loss.
+VariationalClustering
+    VAE with a jointly learned Gaussian-mixture prior and a 2-Wasserstein augmentation loss.
 
 Submodules: :mod:`skdeepclust.metrics`, :mod:`skdeepclust.datasets`,
 :mod:`skdeepclust.augment`, :mod:`skdeepclust.losses`, :mod:`skdeepclust.nn`.
@@ -13,7 +15,8 @@ Submodules: :mod:`skdeepclust.metrics`, :mod:`skdeepclust.datasets`,
 
 from .ganim import GANIM
 from .icae import ICAE
+from .variational import VariationalClustering
 
 __version__ = "0.1.0"
 
-__all__ = ["GANIM", "ICAE", "__version__"]
+__all__ = ["GANIM", "ICAE", "VariationalClustering", "__version__"]

@@ -17,7 +17,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler
 from skorch.callbacks import Callback
 
-from skdeepclust import GANIM, ICAE
+from skdeepclust import GANIM, ICAE, VariationalClustering
 from skdeepclust.metrics import accuracy_scorer
 
 FAST = {
@@ -25,6 +25,9 @@ FAST = {
                                    "batch_size": 64, "random_state": 0, **kw}),
     "ICAE": lambda **kw: ICAE(**{"n_clusters": 4, "max_epochs": 2, "batch_size": 64,
                                  "random_state": 0, **kw}),
+    "VariationalClustering": lambda **kw: VariationalClustering(
+        **{"n_clusters": 4, "max_epochs": 2, "batch_size": 64, "latent_dim": 8,
+           "random_state": 0, **kw}),
 }
 
 

@@ -5,6 +5,16 @@ reference implementation and with ``torch.autograd.gradcheck`` in float64.
 """
 
 from .consistency import latent_consistency
+from .gaussian import (
+    augmentation_loss,
+    bernoulli_log_likelihood,
+    categorical_kl_uniform,
+    elbo_terms,
+    gaussian_kl_diag,
+    gaussian_log_likelihood,
+    marginal_entropy_gap,
+    w2_squared_diag_gaussian,
+)
 from .information import (
     conditional_entropy,
     dropout_consistency_loss,
@@ -21,15 +31,22 @@ from .sobel import sobel, sobel_power_loss
 from .vat import vat_loss, virtual_adversarial_perturbation
 
 __all__ = [
+    "augmentation_loss",
+    "bernoulli_log_likelihood",
+    "categorical_kl_uniform",
     "conditional_entropy",
     "dropout_consistency_loss",
+    "elbo_terms",
     "feature_clip_penalty",
     "gan_discriminator_loss",
     "gan_generator_loss",
+    "gaussian_kl_diag",
+    "gaussian_log_likelihood",
     "information_maximization_loss",
     "information_terms",
     "kl_divergence",
     "latent_consistency",
+    "marginal_entropy_gap",
     "marginal_kl",
     "mmd",
     "multi_gaussian_kernel",
@@ -38,4 +55,5 @@ __all__ = [
     "sobel_power_loss",
     "vat_loss",
     "virtual_adversarial_perturbation",
+    "w2_squared_diag_gaussian",
 ]
