@@ -515,7 +515,7 @@ class VariationalClustering(BaseDeepClusterer):
         rec, kl_k, kl_zq = elbo_terms(log_px, logits, kl_z)
         return rec - kl_k - kl_zq
 
-    def _generate(self, n, clusters, generator):
+    def _generate(self, n, clusters, generator, cluster):
         m = self.net_.module_
         mu, logvar = m.prior()
         eps = torch.randn((n, m.latent_dim), generator=generator, device=mu.device)
