@@ -2,7 +2,7 @@
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skdeepclust import GANIM, ICAE
+from skdeepclust import DCCS, GANIM, ICAE
 
 # Cheap settings: enough epochs for check_clustering (ARI > 0.4 on three blobs), no more.
 CHEAP = dict(max_epochs=30, batch_size=64, random_state=0)
@@ -10,6 +10,7 @@ CHEAP = dict(max_epochs=30, batch_size=64, random_state=0)
 ESTIMATORS = [
     ICAE(**CHEAP),
     GANIM(gan_epochs=5, max_epochs=40, batch_size=64, random_state=0),
+    DCCS(max_epochs=60, batch_size=16, random_state=0),
 ]
 
 

@@ -4,6 +4,13 @@ Each cites the equation of the paper it implements; each is tested against a pla
 reference implementation and with ``torch.autograd.gradcheck`` in float64.
 """
 
+from .adversarial import (
+    categorical_kl,
+    gradient_penalty,
+    jsd_mi_loss,
+    wasserstein_critic_loss,
+    wasserstein_generator_loss,
+)
 from .consistency import latent_consistency
 from .information import (
     conditional_entropy,
@@ -21,13 +28,16 @@ from .sobel import sobel, sobel_power_loss
 from .vat import vat_loss, virtual_adversarial_perturbation
 
 __all__ = [
+    "categorical_kl",
     "conditional_entropy",
     "dropout_consistency_loss",
     "feature_clip_penalty",
+    "gradient_penalty",
     "gan_discriminator_loss",
     "gan_generator_loss",
     "information_maximization_loss",
     "information_terms",
+    "jsd_mi_loss",
     "kl_divergence",
     "latent_consistency",
     "marginal_kl",
@@ -38,4 +48,6 @@ __all__ = [
     "sobel_power_loss",
     "vat_loss",
     "virtual_adversarial_perturbation",
+    "wasserstein_critic_loss",
+    "wasserstein_generator_loss",
 ]
