@@ -382,8 +382,11 @@ class DCCS(BaseDeepClusterer):
       size (see ``max_epochs``).
     - The decoder (``decoder_weight``) and :meth:`sample` are additions.
 
-    On ``load_digits`` with the default parameters the mean ACC over seeds 0-2 is about
-    0.95, against 0.79 for KMeans (see ``tests/test_dccs.py``).
+    On ``load_digits`` with the default parameters (345 epochs, 10,000 steps, about 70 s a
+    fit on one CPU thread) the ACC for seeds 0, 1, 2 is 0.960, 0.969, 0.865 (KMeans: about
+    0.79; see ``tests/test_dccs.py``). On the CPU, :meth:`predict`, :meth:`predict_proba` and
+    :meth:`transform` run a float64 copy of the encoder, so that results do not depend on
+    how samples are batched.
 
     :meth:`sample` draws ``Zc = one_hot(k)`` and ``Zs ~ N(0, prior_std^2 I)`` and decodes
     them. :meth:`score` is the mean largest cluster probability (in ``[1/K, 1]``).
