@@ -2,6 +2,9 @@
 
 Estimators
 ----------
+DCCS
+    Category-style latents: a mutual-information discriminator, an augmentation KL and a
+    WGAN-GP critic matching a one-hot x Gaussian prior.
 GANIM
     Sobel-augmented DCGAN features and a multi-head information-maximising classifier.
 ICAE
@@ -13,10 +16,11 @@ Submodules: :mod:`skdeepclust.metrics`, :mod:`skdeepclust.datasets`,
 :mod:`skdeepclust.augment`, :mod:`skdeepclust.losses`, :mod:`skdeepclust.nn`.
 """
 
+from .dccs import DCCS
 from .ganim import GANIM
 from .icae import ICAE
 from .variational import VariationalClustering
 
 __version__ = "0.1.0"
 
-__all__ = ["GANIM", "ICAE", "VariationalClustering", "__version__"]
+__all__ = ["DCCS", "GANIM", "ICAE", "VariationalClustering", "__version__"]

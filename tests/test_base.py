@@ -17,10 +17,12 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler
 from skorch.callbacks import Callback
 
-from skdeepclust import GANIM, ICAE, VariationalClustering
+from skdeepclust import DCCS, GANIM, ICAE, VariationalClustering
 from skdeepclust.metrics import accuracy_scorer
 
 FAST = {
+    "DCCS": lambda **kw: DCCS(**{"n_clusters": 4, "max_epochs": 2, "batch_size": 64,
+                                 "random_state": 0, **kw}),
     "GANIM": lambda **kw: GANIM(**{"n_clusters": 4, "gan_epochs": 2, "max_epochs": 10,
                                    "batch_size": 64, "random_state": 0, **kw}),
     "ICAE": lambda **kw: ICAE(**{"n_clusters": 4, "max_epochs": 2, "batch_size": 64,

@@ -2,7 +2,7 @@
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skdeepclust import GANIM, ICAE, VariationalClustering
+from skdeepclust import DCCS, GANIM, ICAE, VariationalClustering
 
 # Cheap settings: enough epochs for check_clustering (ARI > 0.4 on three blobs), no more.
 CHEAP = dict(max_epochs=30, batch_size=64, random_state=0)
@@ -11,6 +11,7 @@ ESTIMATORS = [
     ICAE(**CHEAP),
     GANIM(gan_epochs=5, max_epochs=40, batch_size=64, random_state=0),
     VariationalClustering(max_epochs=30, batch_size=16, latent_dim=4, random_state=0),
+    DCCS(max_epochs=60, batch_size=16, random_state=0),
 ]
 
 

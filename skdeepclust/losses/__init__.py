@@ -4,6 +4,13 @@ Each cites the equation of the paper it implements; each is tested against a pla
 reference implementation and with ``torch.autograd.gradcheck`` in float64.
 """
 
+from .adversarial import (
+    categorical_kl,
+    gradient_penalty,
+    jsd_mi_loss,
+    wasserstein_critic_loss,
+    wasserstein_generator_loss,
+)
 from .consistency import latent_consistency
 from .gaussian import (
     augmentation_loss,
@@ -34,16 +41,19 @@ __all__ = [
     "augmentation_loss",
     "bernoulli_log_likelihood",
     "categorical_kl_uniform",
+    "categorical_kl",
     "conditional_entropy",
     "dropout_consistency_loss",
     "elbo_terms",
     "feature_clip_penalty",
+    "gradient_penalty",
     "gan_discriminator_loss",
     "gan_generator_loss",
     "gaussian_kl_diag",
     "gaussian_log_likelihood",
     "information_maximization_loss",
     "information_terms",
+    "jsd_mi_loss",
     "kl_divergence",
     "latent_consistency",
     "marginal_entropy_gap",
@@ -56,4 +66,6 @@ __all__ = [
     "vat_loss",
     "virtual_adversarial_perturbation",
     "w2_squared_diag_gaussian",
+    "wasserstein_critic_loss",
+    "wasserstein_generator_loss",
 ]

@@ -8,6 +8,13 @@ from .autoencoder import (
     downsampling_plan,
     l2_normalize,
 )
+from .category_style import (
+    CategoryStyleEncoder,
+    Grayscale,
+    dccs_trunk,
+    latent_mlp,
+    xavier_init,
+)
 from .blocks import ResidualBlock, UpResidualBlock, mlp
 from .gan import (
     ConvDiscriminator,
@@ -19,10 +26,12 @@ from .gan import (
 )
 
 __all__ = [
+    "CategoryStyleEncoder",
     "ConvDecoder",
     "ConvDiscriminator",
     "ConvEncoder",
     "ConvGenerator",
+    "Grayscale",
     "MLPDiscriminator",
     "MLPGenerator",
     "MultiHeadClassifier",
@@ -31,7 +40,10 @@ __all__ = [
     "MLPEncoder",
     "ResidualBlock",
     "UpResidualBlock",
+    "dccs_trunk",
     "downsampling_plan",
     "l2_normalize",
+    "latent_mlp",
     "mlp",
+    "xavier_init",
 ]
