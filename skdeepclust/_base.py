@@ -62,6 +62,34 @@ def _torch_seeded(seed: int, device: torch.device):
         yield
 
 
+def check_int_param(est, name: str, low: int, high: int | None = None, allow=()) -> None:
+    """Raise a ValueError naming ``name`` unless ``est.<name>`` is an int in range (or in
+    ``allow``). Shared by every estimator's parameter validation."""
+    v = getattr(est, name)
+    if any(v is a or (isinstance(a, str) and v == a) for a in allow):
+        return
+    if not isinstance(v, Integral) or isinstance(v, bool) or v < low or (
+        high is not None and v > high
+    ):
+        bound = f"between {low} and {high}" if high is not None else f">= {low}"
+        extra = f" or one of {list(allow)}" if allow else ""
+        raise ValueError(f"{name} must be an int {bound}{extra}, got {v!r}.")
+
+
+def check_real_param(est, name: str, low: float = 0.0, high: float | None = None,
+                     strict: bool = False, allow_none: bool = False) -> None:
+    """Raise a ValueError naming ``name`` unless ``est.<name>`` is a number ``>= low`` (``>``
+    when ``strict``) and ``< high``."""
+    v = getattr(est, name)
+    if v is None and allow_none:
+        return
+    ok = isinstance(v, Real) and not isinstance(v, bool) and (
+        v > low if strict else v >= low) and (high is None or v < high)
+    if not ok:
+        bound = (f"> {low}" if strict else f">= {low}") + (f" and < {high}" if high else "")
+        raise ValueError(f"{name} must be a number {bound}, got {v!r}.")
+
+
 def _resolve_device(device) -> torch.device:
     if device is None or device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -137,37 +165,23 @@ class BaseDeepClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ validation
     def _validate_common_params(self, n_samples: int) -> None:
-        def check_int(name, low, high=None, allow=()):
-            v = getattr(self, name)
-            if v in allow:
-                return
-            if not isinstance(v, Integral) or isinstance(v, bool) or v < low or (
-                high is not None and v > high
-            ):
-                bound = f"between {low} and {high}" if high is not None else f">= {low}"
-                extra = f" or one of {list(allow)}" if allow else ""
-                raise ValueError(f"{name} must be an int {bound}{extra}, got {v!r}.")
-
         if isinstance(self.n_clusters, Integral) and self.n_clusters > n_samples >= 1:
             raise ValueError(
                 f"n_clusters={self.n_clusters} is larger than the number of samples "
                 f"({n_samples}). Use fewer clusters or more data."
             )
-        check_int("n_clusters", 1, n_samples)
-        check_int("max_epochs", 1, allow=("auto",))
-        check_int("batch_size", 1)
-        check_int("verbose", 0)
-        if not isinstance(self.lr, Real) or isinstance(self.lr, bool) or not self.lr > 0:
-            raise ValueError(f"lr must be a positive float, got {self.lr!r}.")
+        check_int_param(self, "n_clusters", 1, n_samples)
+        check_int_param(self, "max_epochs", 1, allow=("auto",))
+        check_int_param(self, "batch_size", 1)
+        check_int_param(self, "verbose", 0)
+        check_real_param(self, "lr", strict=True)
         if self.callbacks is not None and not isinstance(self.callbacks, (list, tuple)):
             raise TypeError("callbacks must be a list of skorch callbacks (or None).")
         if self.net_kwargs is not None and not isinstance(self.net_kwargs, dict):
             raise TypeError("net_kwargs must be a dict of skorch NeuralNet arguments.")
-        for name, value in self.get_params(deep=False).items():
-            if name.endswith("_weight") and (
-                not isinstance(value, Real) or isinstance(value, bool) or value < 0
-            ):
-                raise ValueError(f"{name} must be a non-negative number, got {value!r}.")
+        for name in self.get_params(deep=False):
+            if name.endswith("_weight"):
+                check_real_param(self, name)
 
     def _resolve_augmentation(self, spec: InputSpec):
         aug = self.augmentation

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import copy
 import inspect
-from numbers import Integral, Real
 
 import numpy as np
 import torch
@@ -16,7 +15,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from . import augment as _augment
-from ._base import BaseDeepClusterer
+from ._base import BaseDeepClusterer, check_int_param, check_real_param
 from ._data import InputSpec
 from ._net import ClusterNet
 from .losses import (
@@ -460,13 +459,9 @@ class DCCS(BaseDeepClusterer):
 
     # ------------------------------------------------------------------ validation
     def _validate_method_params(self, spec):
-        for name, low in (("style_dim", 1), ("n_critic", 0)):
-            v = getattr(self, name)
-            if not isinstance(v, Integral) or isinstance(v, bool) or v < low:
-                raise ValueError(f"{name} must be an int >= {low}, got {v!r}.")
-        v = self.prior_std
-        if not isinstance(v, Real) or isinstance(v, bool) or not v > 0:
-            raise ValueError(f"prior_std must be a positive number, got {v!r}.")
+        check_int_param(self, "style_dim", 1)
+        check_int_param(self, "n_critic", 0)
+        check_real_param(self, "prior_std", strict=True)
         if not isinstance(self.grayscale, (bool, np.bool_)):
             raise ValueError(f"grayscale must be a bool, got {self.grayscale!r}.")
 

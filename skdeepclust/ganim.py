@@ -6,7 +6,6 @@ and Information Maximization", IEEE TNNLS 2021, arXiv:2011.04094.
 
 from __future__ import annotations
 
-import math
 import warnings
 from numbers import Integral, Real
 
@@ -15,7 +14,7 @@ import torch
 from skorch.callbacks import PrintLog
 from torch import Tensor, nn
 
-from ._base import BaseDeepClusterer, _torch_seeded
+from ._base import BaseDeepClusterer, _torch_seeded, check_int_param, check_real_param
 from ._data import InputSpec
 from ._net import ClusterNet
 from .losses import (
@@ -630,23 +629,10 @@ class GANIM(BaseDeepClusterer):
     # ------------------------------------------------------------------ validation
     def _validate_method_params(self, spec):
         def check_int(name, low, allow=()):
-            v = getattr(self, name)
-            if v in allow:
-                return
-            if not isinstance(v, Integral) or isinstance(v, bool) or v < low:
-                extra = f" or one of {list(allow)}" if allow else ""
-                raise ValueError(f"{name} must be an int >= {low}{extra}, got {v!r}.")
+            check_int_param(self, name, low, allow=allow)
 
         def check_real(name, low=0.0, high=None, strict=False, allow_none=False):
-            v = getattr(self, name)
-            if v is None and allow_none:
-                return
-            ok = isinstance(v, Real) and not isinstance(v, bool) and (
-                v > low if strict else v >= low) and (high is None or v < high)
-            if not ok:
-                rng = f"> {low}" if strict else f">= {low}"
-                rng += f" and < {high}" if high is not None else ""
-                raise ValueError(f"{name} must be a number {rng}, got {v!r}.")
+            check_real_param(self, name, low, high, strict, allow_none)
 
         check_int("noise_dim", 1)
         check_int("gan_epochs", 0)

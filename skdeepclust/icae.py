@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from sklearn.utils import check_random_state
 from torch import Tensor, nn
 
-from ._base import BaseDeepClusterer
+from ._base import BaseDeepClusterer, check_int_param, check_real_param
 from ._data import InputSpec
 from ._net import ClusterNet
 from .losses import latent_consistency, mmd, sobel_power_loss
@@ -339,16 +339,10 @@ class ICAE(BaseDeepClusterer):
         self.net_kwargs = net_kwargs
 
     def _validate_method_params(self, spec):
-        for name in ("latent_dim", "base_channels"):
-            v = getattr(self, name)
-            if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 1:
-                raise ValueError(f"{name} must be a positive int, got {v!r}.")
-        for name in ("noise_scale", "temperature"):
-            v = getattr(self, name)
-            if not isinstance(v, (int, float)) or isinstance(v, bool) or v < 0 or (
-                name == "temperature" and v == 0
-            ):
-                raise ValueError(f"{name} must be a positive number, got {v!r}.")
+        check_int_param(self, "latent_dim", 1)
+        check_int_param(self, "base_channels", 1)
+        check_real_param(self, "noise_scale")
+        check_real_param(self, "temperature", strict=True)
 
     def _build_module(self, spec):
         # Drawn from torch's RNG, which fit() has forked and seeded from random_state.

@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from . import augment as _augment
-from ._base import BaseDeepClusterer
+from ._base import BaseDeepClusterer, check_int_param, check_real_param
 from ._data import InputSpec
 from ._net import ClusterNet, LossWeightSchedule
 from .losses import (
@@ -419,13 +419,9 @@ class VariationalClustering(BaseDeepClusterer):
 
     # ------------------------------------------------------------------ validation
     def _validate_method_params(self, spec):
-        for name in ("latent_dim", "base_channels"):
-            v = getattr(self, name)
-            if not isinstance(v, Integral) or isinstance(v, bool) or v < 1:
-                raise ValueError(f"{name} must be a positive int, got {v!r}.")
-        v = self.prior_init_scale
-        if not isinstance(v, Real) or isinstance(v, bool) or not v >= 0:
-            raise ValueError(f"prior_init_scale must be a non-negative number, got {v!r}.")
+        check_int_param(self, "latent_dim", 1)
+        check_int_param(self, "base_channels", 1)
+        check_real_param(self, "prior_init_scale")
         if self.likelihood not in ("auto", "bernoulli", "gaussian"):
             raise ValueError(
                 "likelihood must be 'auto', 'bernoulli' or 'gaussian', got "
