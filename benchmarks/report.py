@@ -2,7 +2,7 @@
 
     python benchmarks/report.py benchmarks/results/*.jsonl --out benchmarks/RESULTS.md
 
-Groups runs by method, dataset, number of images and device; reports mean +- std over seeds
+Groups runs by method, dataset, images, crop, device and epochs; reports mean +- std over runs (seeds)
 with the paper's figure beside it.
 """
 
@@ -33,14 +33,14 @@ def summarise(records: list[dict]) -> str:
     groups = defaultdict(list)
     for r in records:
         key = (r["method"], r["dataset"], r["n_samples"], r.get("crop") or "-",
-               r.get("device", "-"))
+               r.get("device", "-"), r.get("epochs") or 0)
         groups[key].append(r)
     lines = [
-        "| method | dataset | images | crop | device | seeds | ACC | NMI | ARI | fit s | s/epoch "
+        "| method | dataset | images | crop | device | runs | ACC | NMI | ARI | fit s | s/epoch "
         "| epochs | paper ACC (source) |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for (method, dataset, n, crop, device), rs in sorted(groups.items(), key=str):
+    for (method, dataset, n, crop, device, _), rs in sorted(groups.items(), key=str):
         if any(r.get("status") == "missing" for r in rs):
             lines.append(f"| {method} | {dataset} | {n} | {crop} | - | - | missing "
                          "| | | | | | |")
