@@ -38,6 +38,7 @@ __all__ = [
     "RandomResizedCrop",
     "preset",
     "PRESETS",
+    "to_grey",
 ]
 
 
@@ -195,17 +196,21 @@ class ColorJitter(Augmentation):
             out = out * f.clamp(min=0).view(shape)
         if self.contrast:
             f = _uniform(n, *_as_range(self.contrast, "contrast", 1.0), x, generator)
-            mean = _grey(out).mean(dim=(1, 2, 3), keepdim=True)
+            mean = to_grey(out).mean(dim=(1, 2, 3), keepdim=True)
             out = (out - mean) * f.clamp(min=0).view(shape) + mean
         if self.saturation and x.shape[1] == 3:
             f = _uniform(n, *_as_range(self.saturation, "saturation", 1.0), x, generator)
-            grey = _grey(out)
+            grey = to_grey(out)
             out = (out - grey) * f.clamp(min=0).view(shape) + grey
         return out.clamp(0.0, 1.0)
 
 
-def _grey(x: Tensor) -> Tensor:
-    """ITU-R 601 luma, keeping a channel axis; grey images are returned as they are."""
+def to_grey(x: Tensor) -> Tensor:
+    """ITU-R 601 luma of an RGB batch ``(N, 3, H, W)``, keeping a channel axis.
+
+    One-channel batches are returned as they are; other channel counts are averaged.
+    Shared by the colour augmentations, DCCS's grey encoder input and GANIM's Sobel front-end.
+    """
     if x.shape[1] != 3:
         return x.mean(dim=1, keepdim=True)
     w = torch.tensor([0.299, 0.587, 0.114], device=x.device, dtype=x.dtype).view(1, 3, 1, 1)

@@ -176,9 +176,11 @@ class DCCSNet(ClusterNet):
         if self.weight("mi"):
             # Negatives: z of another image of the batch (a random cyclic shift, so that no
             # pair is matched by chance).
-            shift = int(torch.randint(1, max(n, 2), (1,), generator=self._generator,
-                                      device=X.device).item()) if n > 1 else 0
-            z_neg = torch.roll(z, shifts=shift, dims=0)
+            # Drawn and applied on the device: no host sync in the training step.
+            shift = (torch.randint(1, max(n, 2), (1,), generator=self._generator,
+                                   device=X.device) if n > 1
+                     else torch.zeros(1, dtype=torch.long, device=X.device))
+            z_neg = z[(torch.arange(n, device=X.device) - shift) % n]  # = torch.roll(z, shift)
             scores = self.discriminator_(torch.cat([
                 torch.cat([features, z], dim=1), torch.cat([features, z_neg], dim=1)]))
             terms["mi"] = jsd_mi_loss(scores[:n], scores[n:])  # Eq. 6 (x 1/2, see Notes)

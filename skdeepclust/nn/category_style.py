@@ -8,6 +8,8 @@ from functools import partial
 import torch
 from torch import Tensor, nn
 
+from ..augment import to_grey
+
 from .autoencoder import ConvEncoder
 from .blocks import mlp
 
@@ -30,12 +32,8 @@ def xavier_init(module: nn.Module) -> None:
 class Grayscale(nn.Module):
     """ITU-R 601 luma of an RGB batch, keeping a channel axis (the paper's grey inputs)."""
 
-    def __init__(self):
-        super().__init__()
-        self.register_buffer("weights", torch.tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1))
-
     def forward(self, x: Tensor) -> Tensor:
-        return (x * self.weights).sum(dim=1, keepdim=True)
+        return to_grey(x)
 
 
 def dccs_trunk(in_channels: int, image_size: tuple[int, int]) -> tuple[nn.Module, int]:

@@ -7,6 +7,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from ..augment import to_grey
+
 from ..losses.sobel import sobel
 
 __all__ = [
@@ -19,10 +21,6 @@ __all__ = [
     "dcgan_blocks",
     "init_normal",
 ]
-
-#: ITU-R 601 luma weights, the grey conversion of the authors' code.
-GREY_WEIGHTS = (0.2989, 0.5870, 0.1140)
-
 
 def init_normal(module: nn.Module, std: float = 0.02) -> None:
     """DCGAN initialisation: conv and linear weights N(0, std), biases 0 (paper III-A)."""
@@ -59,8 +57,6 @@ class SobelFrontEnd(nn.Module):
     def __init__(self, in_channels: int):
         super().__init__()
         self.in_channels = in_channels
-        w = torch.tensor(GREY_WEIGHTS if in_channels == 3 else [1.0 / in_channels] * in_channels)
-        self.register_buffer("grey_weights", w.view(1, -1, 1, 1), persistent=False)
 
     @property
     def out_channels(self) -> int:
@@ -68,7 +64,7 @@ class SobelFrontEnd(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         unit = (x + 1.0) / 2.0
-        grey = unit if self.in_channels == 1 else (unit * self.grey_weights).sum(1, keepdim=True)
+        grey = to_grey(unit)
         dx, dy = sobel(grey)
         return torch.cat([dx, dy, x], dim=1)
 
