@@ -63,7 +63,18 @@ from skdeepclust.metrics import clustering_report
 
 METHODS = {"icae": "ICAE", "variational": "VariationalClustering", "dccs": "DCCS",
            "ganim": "GANIM"}
-LOADERS = {"mnist": datasets.load_mnist, "fashion_mnist": datasets.load_fashion_mnist,
+
+
+def _load_digits(data_home=None, download=False):
+    """scikit-learn's bundled 8x8 digits (1,797 images, 0..16), as the unit tests use."""
+    from sklearn.datasets import load_digits
+    from sklearn.utils import Bunch
+
+    d = load_digits()
+    return Bunch(data=d.data, target=d.target, image_shape=(8, 8))
+
+
+LOADERS = {"digits": _load_digits, "mnist": datasets.load_mnist, "fashion_mnist": datasets.load_fashion_mnist,
            "coil20": datasets.load_coil20, "cifar10": datasets.load_cifar10,
            "usps": datasets.load_usps, "stl10": datasets.load_stl10}
 
@@ -140,6 +151,18 @@ def center_crop(X: np.ndarray, image_shape: tuple, size: int):
     return imgs.reshape(len(X), -1), (size, size) + rest
 
 
+def _seconds_by_stage(history) -> dict | None:
+    """Mean epoch seconds per training stage, for methods whose history has a ``stage``
+    column (GANIM: "gan" then "classifier")."""
+    stages = [h.get("stage") for h in history]
+    if not any(stages):
+        return None
+    out: dict[str, list[float]] = {}
+    for st, h in zip(stages, history):
+        out.setdefault(str(st), []).append(h["dur"])
+    return {k: float(np.mean(v)) for k, v in out.items()}
+
+
 def run_one(method: str, dataset: str, seed: int, args, params: dict) -> list[dict]:
     X, y, image_shape = load(dataset, args.data_dir, args.subset, seed,
                              drop_classes=args.drop_classes, drop_fraction=args.drop_fraction,
@@ -176,11 +199,14 @@ def run_one(method: str, dataset: str, seed: int, args, params: dict) -> list[di
     if device.startswith("cuda"):
         torch.cuda.reset_peak_memory_stats()
         torch.cuda.synchronize()
-    t = time.perf_counter()
+    t, cpu = time.perf_counter(), time.process_time()
     est.fit(X)
     if device.startswith("cuda"):
         torch.cuda.synchronize()
     fit_seconds = time.perf_counter() - t
+    # CPU seconds of the process: unlike wall time, barely affected by other jobs sharing
+    # the cores, so the CPU scaling study compares them across sizes.
+    fit_cpu_seconds = time.process_time() - cpu
     t = time.perf_counter()
     labels = est.predict(X)
     predict_seconds = time.perf_counter() - t
@@ -189,8 +215,10 @@ def run_one(method: str, dataset: str, seed: int, args, params: dict) -> list[di
             else _peak_rss_mb())
     records.append({
         **base, "method": method, **clustering_report(y, labels),
-        "fit_seconds": fit_seconds, "epochs": len(durs),
+        "fit_seconds": fit_seconds, "fit_cpu_seconds": fit_cpu_seconds,
+        "epochs": len(durs),
         "seconds_per_epoch": float(np.mean(durs)) if durs else None,
+        "seconds_per_epoch_by_stage": _seconds_by_stage(est.history_),
         "predict_images_per_second": len(X) / predict_seconds,
         "peak_memory_mb": peak,
         "peak_memory_kind": "cuda_max_allocated" if device.startswith("cuda") else "cpu_peak_rss",
