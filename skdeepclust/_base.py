@@ -37,6 +37,9 @@ from ._net import ClusterNet
 
 __all__ = ["BaseDeepClusterer"]
 
+#: Values of the ``precision`` parameter: plain float32, or bfloat16 autocast.
+PRECISIONS = ("float32", "bfloat16")
+
 
 def _draw_seed(random_state) -> int:
     """A 31-bit seed from ``random_state``.
@@ -108,8 +111,9 @@ class BaseDeepClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
     """Base class of the deep clustering estimators (not for direct use).
 
     Subclasses define ``__init__`` with the common parameters (``n_clusters``,
-    ``max_epochs``, ``batch_size``, ``lr``, ``device``, ``random_state``, ``verbose``,
-    ``callbacks``, ``image_shape``, ``augmentation``, ``net_kwargs``) plus their own, and
+    ``max_epochs``, ``batch_size``, ``lr``, ``device``, ``precision``, ``channels_last``,
+    ``random_state``, ``verbose``, ``callbacks``, ``image_shape``, ``augmentation``,
+    ``net_kwargs``) plus their own, and
     implement:
 
     - ``_net_class`` : the :class:`ClusterNet` subclass;
@@ -175,6 +179,12 @@ class BaseDeepClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         check_int_param(self, "batch_size", 1)
         check_int_param(self, "verbose", 0)
         check_real_param(self, "lr", strict=True)
+        if self.precision not in PRECISIONS:
+            raise ValueError(
+                f"precision must be one of {PRECISIONS}, got {self.precision!r}."
+            )
+        if not isinstance(self.channels_last, (bool, np.bool_)):
+            raise TypeError(f"channels_last must be True or False, got {self.channels_last!r}.")
         if self.callbacks is not None and not isinstance(self.callbacks, (list, tuple)):
             raise TypeError("callbacks must be a list of skorch callbacks (or None).")
         if self.net_kwargs is not None and not isinstance(self.net_kwargs, dict):
@@ -238,6 +248,8 @@ class BaseDeepClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
             lr=float(self.lr),
             optimizer=torch.optim.Adam,
             device=str(device),
+            precision=self.precision,
+            channels_last=bool(self.channels_last) and spec.is_image,
             verbose=int(self.verbose),
             callbacks=callbacks,
         )
@@ -254,6 +266,9 @@ class BaseDeepClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         seed = _draw_seed(self.random_state)
         device = _resolve_device(self.device)
         X_t = torch.from_numpy(X_net).to(device)
+        if self.channels_last and X_t.ndim == 4:
+            # Converted once: batches sliced from it keep the format (no copy per batch).
+            X_t = X_t.contiguous(memory_format=torch.channels_last)
         with _torch_seeded(seed, device):
             net = self._make_net(spec, seed, device)
             net.fit(X_t)
@@ -297,10 +312,10 @@ class BaseDeepClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         net._set_training(False)
         outs = []
         bs = self._inference_batch_size
-        with torch.inference_mode():
+        with torch.inference_mode(), net.autocast():
             for start in range(0, len(X), bs):
                 xb = X[start:start + bs]
-                xb = torch.as_tensor(xb).to(device, non_blocking=True)
+                xb = net.to_memory_format(torch.as_tensor(xb).to(device, non_blocking=True))
                 outs.append(fn(xb).float().cpu())
         return torch.cat(outs).numpy().astype(dtype, copy=False)
 
@@ -417,7 +432,7 @@ class BaseDeepClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         else:
             clusters = torch.full((n_samples,), int(cluster), device=device)
         self.net_._set_training(False)
-        with _torch_seeded(seed, device), torch.inference_mode():
+        with _torch_seeded(seed, device), torch.inference_mode(), self.net_.autocast():
             out = self._generate(n_samples, clusters, gen, cluster)
             if isinstance(out, tuple):  # methods that label what they generate
                 x, clusters = out

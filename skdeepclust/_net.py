@@ -10,6 +10,7 @@ anneals a loss weight. A method subclasses :class:`ClusterNet` and writes ``comp
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 
 import torch
 from skorch import NeuralNet
@@ -82,6 +83,7 @@ class WeightedLoss(nn.Module):
             w = self.weight(name)
             if w == 0.0:
                 continue
+            value = value.float()  # bfloat16 terms under autocast: add them up in float32
             total = value * w if total is None else total + value * w
         if total is None:
             raise ValueError(
@@ -109,22 +111,50 @@ class ClusterNet(NeuralNet):
         forked and seeded, so fits stay reproducible.
     seed : int
         Seed of the net's ``torch.Generator`` (batch order and built-in augmentation).
+    precision : {"float32", "bfloat16"}
+        ``"bfloat16"``: forward passes run under :func:`torch.autocast` (see
+        :meth:`autocast`); parameters and optimiser states stay float32.
+    channels_last : bool
+        Convert the 4-D parameters of every module (and, through :meth:`to_memory_format`,
+        the inference batches) to the channels-last memory format.
     **kwargs
         Passed to :class:`skorch.NeuralNet`.
     """
 
     def __init__(self, module, *args, criterion=WeightedLoss, augmentation=None, seed=0,
-                 **kwargs):
+                 precision="float32", channels_last=False, **kwargs):
         kwargs.setdefault("train_split", None)
         super().__init__(module, criterion, *args, **kwargs)
         self.augmentation = augmentation
         self.seed = seed
+        self.precision = precision
+        self.channels_last = channels_last
 
     # ------------------------------------------------------------------ set-up
     def initialize(self):
         super().initialize()
         self._generator = torch.Generator(device=self.device).manual_seed(int(self.seed))
+        if self.channels_last:
+            # Every registered module (module_, critic_, discriminator_ ...): only 4-D
+            # tensors (conv weights) change layout.
+            for name in self._modules:
+                getattr(self, name + "_").to(memory_format=torch.channels_last)
         return self
+
+    def autocast(self) -> AbstractContextManager:
+        """Context for forward passes: bfloat16 autocast when ``precision="bfloat16"``.
+
+        Methods wrap only their forward computations and losses in it, never ``backward``
+        (as PyTorch's autocast guide recommends); the loss terms come out float32.
+        """
+        return torch.autocast(device_type=torch.device(self.device).type,
+                              dtype=torch.bfloat16, enabled=self.precision == "bfloat16")
+
+    def to_memory_format(self, X: Tensor) -> Tensor:
+        """``X`` in channels-last layout when that option is on and ``X`` is an image batch."""
+        if self.channels_last and X.ndim == 4:
+            return X.contiguous(memory_format=torch.channels_last)
+        return X
 
     def __getstate__(self):
         # torch.Generator cannot be pickled; it is only needed while training.
@@ -209,7 +239,8 @@ class ClusterNet(NeuralNet):
     def train_step_single(self, batch, **fit_params):
         self._set_training(True)
         X, indices = unpack_data(batch)
-        terms = self.compute_terms(X, indices)
+        with self.autocast():
+            terms = self.compute_terms(X, indices)
         loss = self.total_loss(terms)
         loss.backward()
         return {"loss": loss, "y_pred": None}

@@ -147,8 +147,8 @@ class DCCSNet(ClusterNet):
         return self.uses_critic() and n > 0 and step % (n + 1) != n
 
     # ------------------------------------------------------------------ steps
-    def critic_step(self, X: Tensor) -> Tensor:
-        """Eq. 11 and 14: one update of C on the latents of a clean batch."""
+    def critic_terms(self, X: Tensor) -> tuple[dict[str, Tensor], Tensor]:
+        """Loss terms of a critic update (Eq. 11 and 14) and the batch's latents."""
         with torch.no_grad():  # encoder in train mode: batch statistics, as the code
             z, _, _ = self.latent(X)
         clusters = torch.randint(0, self.module_.n_clusters, (len(X),), device=X.device,
@@ -158,6 +158,12 @@ class DCCSNet(ClusterNet):
         terms = {"critic": wasserstein_critic_loss(critic(z_prior), critic(z))}
         if self.weight("gp"):
             terms["gp"] = gradient_penalty(critic, z_prior, z, generator=self._generator)
+        return terms, z
+
+    def critic_step(self, X: Tensor) -> Tensor:
+        """Eq. 11 and 14: one update of C on the latents of a clean batch."""
+        with self.autocast():
+            terms, z = self.critic_terms(X)
         self.optimizer_critic_.zero_grad(set_to_none=True)
         loss = self.total_loss(terms)
         loss.backward()
@@ -166,8 +172,8 @@ class DCCSNet(ClusterNet):
         self.decoder_step(z, X)
         return loss
 
-    def encoder_step(self, X: Tensor, batch) -> Tensor:
-        """Eq. 12-13: one update of Q and D together."""
+    def encoder_terms(self, X: Tensor) -> tuple[dict[str, Tensor], Tensor]:
+        """Loss terms of an encoder update (Eq. 12-13) and the batch's latents."""
         n = len(X)
         terms: dict[str, Tensor] = {}
         X_aug = self.augment(X) if self.weight("aug") else None
@@ -193,6 +199,12 @@ class DCCSNet(ClusterNet):
                 terms["adv"] = wasserstein_generator_loss(self.critic_(z))  # Eq. 10
             finally:
                 self.critic_.requires_grad_(True)
+        return terms, z
+
+    def encoder_step(self, X: Tensor, batch) -> Tensor:
+        """Eq. 12-13: one update of Q and D together."""
+        with self.autocast():
+            terms, z = self.encoder_terms(X)
         self.optimizer_.zero_grad(set_to_none=True)
         loss = self.total_loss(terms)
         loss.backward()
@@ -207,7 +219,9 @@ class DCCSNet(ClusterNet):
         if not self.weight("decoder"):
             return
         self.optimizer_decoder_.zero_grad(set_to_none=True)
-        loss = self.total_loss({"decoder": F.mse_loss(self.decoder_(z.detach()), X)})
+        with self.autocast():
+            recon = F.mse_loss(self.decoder_(z.detach()), X)
+        loss = self.total_loss({"decoder": recon})
         loss.backward()
         self.optimizer_decoder_.step()
 
@@ -315,6 +329,14 @@ class DCCS(BaseDeepClusterer):
         perfect square of at least 8x8, and tabular data otherwise (MLP encoder).
     device : str, default="auto"
         Torch device; ``"auto"`` uses CUDA when it is available.
+    precision : {"float32", "bfloat16"}, default="float32"
+        ``"bfloat16"`` runs the forward passes of training and inference under
+        :func:`torch.autocast` with bfloat16 (weights, optimiser states and loss sums stay
+        float32): faster on GPUs with bfloat16 tensor cores, usually slower on CPUs without
+        them. See ``benchmarks/SPEED.md`` for measured effects.
+    channels_last : bool, default=False
+        Keep image batches and convolution weights in the channels-last memory format,
+        which cuDNN and oneDNN convolutions often run faster on. Ignored for tabular data.
     random_state : int, RandomState instance or None, default=None
         Seeds initialisation, batch order, augmentation, prior draws and negatives. The
         same integer gives the same labels on the CPU; global random states are untouched.
@@ -386,8 +408,8 @@ class DCCS(BaseDeepClusterer):
     On ``load_digits`` with the default parameters (345 epochs, 10,000 steps, about 70 s a
     fit on one CPU thread) the ACC for seeds 0, 1, 2 is 0.960, 0.969, 0.865 (KMeans: about
     0.79; see ``tests/test_dccs.py``). On the CPU, :meth:`predict`, :meth:`predict_proba` and
-    :meth:`transform` run a float64 copy of the encoder, so that results do not depend on
-    how samples are batched.
+    :meth:`transform` run a float64 copy of the encoder (unless ``precision="bfloat16"``), so
+    that results do not depend on how samples are batched.
 
     :meth:`sample` draws ``Zc = one_hot(k)`` and ``Zs ~ N(0, prior_std^2 I)`` and decodes
     them. :meth:`score` is the mean largest cluster probability (in ``[1/K, 1]``).
@@ -433,6 +455,8 @@ class DCCS(BaseDeepClusterer):
         augmentation="auto",
         image_shape=None,
         device="auto",
+        precision="float32",
+        channels_last=False,
         random_state=None,
         verbose=0,
         callbacks=None,
@@ -454,6 +478,8 @@ class DCCS(BaseDeepClusterer):
         self.augmentation = augmentation
         self.image_shape = image_shape
         self.device = device
+        self.precision = precision
+        self.channels_last = channels_last
         self.random_state = random_state
         self.verbose = verbose
         self.callbacks = callbacks
@@ -516,10 +542,11 @@ class DCCS(BaseDeepClusterer):
     def _after_fit(self, X_net):
         # On the CPU, inference runs on a float64 copy of the encoder: float32 matrix
         # products differ in the last bits with the batch size, and predictions must not
-        # depend on which other samples share a batch.
+        # depend on which other samples share a batch. Not with precision="bfloat16", which
+        # asks for speed over exactness.
         enc = self.net_.module_
-        self._encoder_cpu64 = (copy.deepcopy(enc).double().eval()
-                               if torch.device(self.net_.device).type == "cpu" else None)
+        cpu64 = torch.device(self.net_.device).type == "cpu" and self.precision == "float32"
+        self._encoder_cpu64 = copy.deepcopy(enc).double().eval() if cpu64 else None
 
     def _encode(self, x):
         enc = getattr(self, "_encoder_cpu64", None)

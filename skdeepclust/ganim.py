@@ -238,20 +238,22 @@ class GANIMNet(ClusterNet):
         # Discriminator. Real and fake go through separate forwards, so batch norm never
         # mixes their statistics (as in the authors' code).
         self.optimizer_disc_.zero_grad(set_to_none=True)
-        with torch.no_grad():
-            fake = gen(self.noise(n))
-        _, a_real, logit_real = disc(real)
-        _, a_fake, logit_fake = disc(fake)
-        d_terms = {"disc": gan_discriminator_loss(logit_real, logit_fake)}
-        if self.weight("clip"):
-            d_terms["clip"] = (feature_clip_penalty(a_real, self.clip_threshold)
-                               + feature_clip_penalty(a_fake, self.clip_threshold))
+        with self.autocast():
+            with torch.no_grad():
+                fake = gen(self.noise(n))
+            _, a_real, logit_real = disc(real)
+            _, a_fake, logit_fake = disc(fake)
+            d_terms = {"disc": gan_discriminator_loss(logit_real, logit_fake)}
+            if self.weight("clip"):
+                d_terms["clip"] = (feature_clip_penalty(a_real, self.clip_threshold)
+                                   + feature_clip_penalty(a_fake, self.clip_threshold))
         loss_d = self._checked(d_terms)
         loss_d.backward()
         self.optimizer_disc_.step()
         # Generator, with a fresh noise draw.
         self.optimizer_gen_.zero_grad(set_to_none=True)
-        g_terms = {"gen": gan_generator_loss(disc(gen(self.noise(n)))[2])}
+        with self.autocast():
+            g_terms = {"gen": gan_generator_loss(disc(gen(self.noise(n)))[2])}
         loss_g = self._checked(g_terms)
         loss_g.backward()
         self.optimizer_gen_.step()
@@ -295,7 +297,9 @@ class GANIMNet(ClusterNet):
         self.discriminator_.eval()  # frozen feature extractor
         self.generator_.eval()
         self.optimizer_.zero_grad(set_to_none=True)
-        loss = self.total_loss(self.compute_terms(X, indices))
+        with self.autocast():
+            terms = self.compute_terms(X, indices)
+        loss = self.total_loss(terms)
         loss.backward()
         self.notify("on_grad_computed", named_parameters=list(self.module_.named_parameters()),
                     batch=batch)
@@ -451,6 +455,14 @@ class GANIM(BaseDeepClusterer):
         24x24 MNIST.
     device : str, default="auto"
         Torch device; ``"auto"`` uses CUDA when it is available.
+    precision : {"float32", "bfloat16"}, default="float32"
+        ``"bfloat16"`` runs the forward passes of training and inference under
+        :func:`torch.autocast` with bfloat16 (weights, optimiser states and loss sums stay
+        float32): faster on GPUs with bfloat16 tensor cores, usually slower on CPUs without
+        them. See ``benchmarks/SPEED.md`` for measured effects.
+    channels_last : bool, default=False
+        Keep image batches and convolution weights in the channels-last memory format,
+        which cuDNN and oneDNN convolutions often run faster on. Ignored for tabular data.
     random_state : int, RandomState instance or None, default=None
         Seeds initialisation, noise, batch order, dropout and VAT directions. The same
         integer gives the same labels on the CPU; global random states are never changed.
@@ -582,6 +594,8 @@ class GANIM(BaseDeepClusterer):
         augmentation="auto",
         image_shape=None,
         device="auto",
+        precision="float32",
+        channels_last=False,
         random_state=None,
         verbose=0,
         callbacks=None,
@@ -621,6 +635,8 @@ class GANIM(BaseDeepClusterer):
         self.augmentation = augmentation
         self.image_shape = image_shape
         self.device = device
+        self.precision = precision
+        self.channels_last = channels_last
         self.random_state = random_state
         self.verbose = verbose
         self.callbacks = callbacks

@@ -212,6 +212,14 @@ class ICAE(BaseDeepClusterer):
         of features is a perfect square of at least 8x8, and tabular data otherwise.
     device : str, default="auto"
         Torch device; ``"auto"`` uses CUDA when it is available.
+    precision : {"float32", "bfloat16"}, default="float32"
+        ``"bfloat16"`` runs the forward passes of training and inference under
+        :func:`torch.autocast` with bfloat16 (weights, optimiser states and loss sums stay
+        float32): faster on GPUs with bfloat16 tensor cores, usually slower on CPUs without
+        them. See ``benchmarks/SPEED.md`` for measured effects.
+    channels_last : bool, default=False
+        Keep image batches and convolution weights in the channels-last memory format,
+        which cuDNN and oneDNN convolutions often run faster on. Ignored for tabular data.
     random_state : int, RandomState instance or None, default=None
         Seeds network initialisation, the PEDCC rotation, batch order and augmentation.
         The same integer gives the same labels on the CPU. The caller's global random
@@ -313,6 +321,8 @@ class ICAE(BaseDeepClusterer):
         augmentation="auto",
         image_shape=None,
         device="auto",
+        precision="float32",
+        channels_last=False,
         random_state=None,
         verbose=0,
         callbacks=None,
@@ -333,6 +343,8 @@ class ICAE(BaseDeepClusterer):
         self.augmentation = augmentation
         self.image_shape = image_shape
         self.device = device
+        self.precision = precision
+        self.channels_last = channels_last
         self.random_state = random_state
         self.verbose = verbose
         self.callbacks = callbacks

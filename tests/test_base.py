@@ -304,6 +304,7 @@ def test_sparse_input_is_rejected(make):
         ({"image_shape": "square"}, "image_shape"),
         ({"augmentation": "unknown"}, "preset"),
         ({"device": "no-such-device"}, "device"),
+        ({"precision": "float16"}, "precision"),
     ],
 )
 def test_bad_params(make, small_digits, params, match):
@@ -346,3 +347,60 @@ def test_no_warnings_on_clean_fit(make, small_digits):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         make().fit(X).predict(X)
+
+
+# ---------------------------------------------------------------- speed options
+def _conv_dtypes(est, X):
+    """dtypes of the outputs of every Conv2d of the fitted nets while predicting ``X``."""
+    seen, hooks = [], []
+    for name in est.net_._modules:
+        for m in getattr(est.net_, name + "_").modules():
+            if isinstance(m, torch.nn.Conv2d):
+                hooks.append(m.register_forward_hook(lambda m, i, o: seen.append(o.dtype)))
+    try:
+        est.predict(X)
+    finally:
+        for h in hooks:
+            h.remove()
+    return set(seen)
+
+
+def test_bfloat16_precision_runs_convolutions_in_bfloat16(make, small_digits):
+    X, _ = small_digits
+    est = make(precision="bfloat16").fit(X)
+    assert _conv_dtypes(est, X) == {torch.bfloat16}
+    # Parameters stay float32; every recorded loss term is finite.
+    assert all(p.dtype == torch.float32 for p in est.net_.module_.parameters())
+    for row in est.history_:
+        assert all(np.isfinite(v) for k, v in row.items() if isinstance(v, float))
+    proba = est.predict_proba(X)
+    assert proba.dtype == np.float64
+    np.testing.assert_allclose(proba.sum(1), 1.0, rtol=1e-2)
+    X_new, _ = est.sample(3)
+    assert X_new.shape == (3, 64) and np.isfinite(X_new).all()
+    assert torch.bfloat16 not in _conv_dtypes(make().fit(X), X)
+
+
+def _convs(est):
+    return [m for name in est.net_._modules for m in getattr(est.net_, name + "_").modules()
+            if isinstance(m, torch.nn.Conv2d)]
+
+
+def test_channels_last(make, small_digits):
+    X, _ = small_digits
+    est = make(channels_last=True).fit(X)
+    assert _convs(est) and all(
+        c.weight.is_contiguous(memory_format=torch.channels_last) for c in _convs(est))
+    assert est.predict(X).shape == (len(X),)
+    # The layout changes no result: a float32 model converted to channels-last predicts the
+    # same (training runs differ in the last bits, which batch norm amplifies over epochs).
+    ref = make().fit(X)
+    proba = ref.predict_proba(X)
+    ref.net_.channels_last = True
+    for name in ref.net_._modules:
+        getattr(ref.net_, name + "_").to(memory_format=torch.channels_last)
+    if hasattr(ref, "_encoder_cpu64") and ref._encoder_cpu64 is not None:
+        ref._encoder_cpu64.to(memory_format=torch.channels_last)
+    np.testing.assert_allclose(ref.predict_proba(X), proba, atol=1e-5)
+    with pytest.raises(TypeError, match="channels_last"):
+        make(channels_last="yes").fit(X)
