@@ -356,7 +356,7 @@ class DCCS(BaseDeepClusterer):
         Cluster of each training sample.
     n_features_in_ : int
         Number of features seen in ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the features, when ``X`` has string column names.
     image_shape_ : tuple of int or None
         ``(height, width, channels)`` used, or ``None`` for tabular data.

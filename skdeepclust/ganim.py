@@ -485,7 +485,7 @@ class GANIM(BaseDeepClusterer):
         Loss of every head (Eq. 9, full-data marginal), cluster heads first.
     n_features_in_ : int
         Number of features seen in ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the features, when ``X`` has string column names.
     image_shape_ : tuple of int or None
         ``(height, width, channels)`` used, or ``None`` for tabular data.

@@ -244,7 +244,7 @@ class ICAE(BaseDeepClusterer):
         Same as ``centroids_``: the centres in the space of :meth:`transform`.
     n_features_in_ : int
         Number of features seen in ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the features, when ``X`` has string column names.
     image_shape_ : tuple of int or None
         ``(height, width, channels)`` used, or ``None`` for tabular data.
