@@ -164,6 +164,9 @@ class BaseDeepClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
     def _after_fit(self, X_net: Tensor) -> None:
         """Set method-specific fitted attributes (``cluster_centers_`` ...)."""
 
+    #: Loss weights that may be negative (the method validates them itself).
+    _signed_weights: tuple[str, ...] = ()
+
     def _validate_method_params(self, spec: InputSpec) -> None:
         """Check the method's own parameters (called in ``fit`` before training)."""
 
@@ -190,7 +193,7 @@ class BaseDeepClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         if self.net_kwargs is not None and not isinstance(self.net_kwargs, dict):
             raise TypeError("net_kwargs must be a dict of skorch NeuralNet arguments.")
         for name in self.get_params(deep=False):
-            if name.endswith("_weight"):
+            if name.endswith("_weight") and name not in self._signed_weights:
                 check_real_param(self, name)
 
     def _resolve_augmentation(self, spec: InputSpec):

@@ -112,3 +112,56 @@ def test_latent_consistency_reference_and_gradcheck():
     assert latent_consistency(z, w).item() == pytest.approx(ref)
     z.requires_grad_()
     assert torch.autograd.gradcheck(lambda a: latent_consistency(a, w), (z,))
+
+
+# ---------------------------------------------------------------- Variational Clustering
+@pytest.mark.parametrize("consistency", ["l2", "kl"])
+def test_augmentation_loss_consistency_forms(consistency):
+    from torch.distributions import Categorical, kl_divergence
+
+    from skdeepclust.losses import augmentation_loss, w2_squared_diag_gaussian
+
+    B, K, d = 5, 4, 3
+    lg, lg2 = _rng_tensor(B, K, seed=0), _rng_tensor(B, K, seed=1)
+    mu, mu2 = _rng_tensor(B, K, d, seed=2), _rng_tensor(B, K, d, seed=3)
+    s, s2 = _rng_tensor(B, K, d, seed=4).exp(), _rng_tensor(B, K, d, seed=5).exp()
+    q, q2 = torch.softmax(lg, -1), torch.softmax(lg2, -1)
+    if consistency == "l2":
+        cons = ((q - q2) ** 2).sum(-1)
+    else:
+        cons = kl_divergence(Categorical(probs=q), Categorical(probs=q2))
+    w2 = (q * w2_squared_diag_gaussian(mu, s, mu2, s2)).sum(-1)
+    for c in (1.0, 3.0):
+        got = augmentation_loss(lg, lg2, mu, s, mu2, s2, consistency=consistency,
+                                consistency_weight=c)
+        torch.testing.assert_close(got, c * cons + w2)
+    # Zero for identical views; the consistency part alone is zero with weight 0.
+    zero = augmentation_loss(lg, lg, mu, s, mu, s, consistency=consistency)
+    torch.testing.assert_close(zero, torch.zeros(B, dtype=lg.dtype))
+    only_w2 = augmentation_loss(lg, lg2, mu, s, mu2, s2, consistency=consistency,
+                                consistency_weight=0.0)
+    torch.testing.assert_close(only_w2, w2)
+    # Stable for near one-hot rows (the KL form uses log_softmax).
+    sharp = augmentation_loss(100 * lg, 100 * lg2, mu, s, mu2, s2, consistency=consistency)
+    assert torch.isfinite(sharp).all()
+
+
+@pytest.mark.parametrize("consistency", ["l2", "kl"])
+def test_augmentation_loss_gradcheck(consistency):
+    from skdeepclust.losses import augmentation_loss
+
+    args = [_rng_tensor(3, 4, seed=0).requires_grad_(), _rng_tensor(3, 4, seed=1).requires_grad_(),
+            _rng_tensor(3, 4, 2, seed=2).requires_grad_(),
+            _rng_tensor(3, 4, 2, seed=3).exp().detach().requires_grad_(),
+            _rng_tensor(3, 4, 2, seed=4).requires_grad_(),
+            _rng_tensor(3, 4, 2, seed=5).exp().detach().requires_grad_()]
+    fn = lambda *a: augmentation_loss(*a, consistency=consistency, consistency_weight=3.0)  # noqa
+    assert torch.autograd.gradcheck(fn, args)
+
+
+def test_augmentation_loss_rejects_unknown_consistency():
+    from skdeepclust.losses import augmentation_loss
+
+    lg, mu = torch.zeros(2, 3), torch.zeros(2, 3, 1)
+    with pytest.raises(ValueError, match="consistency"):
+        augmentation_loss(lg, lg, mu, mu + 1, mu, mu + 1, consistency="js")

@@ -89,17 +89,29 @@ def elbo_terms(log_px: Tensor, logits: Tensor, kl_z: Tensor) -> tuple[Tensor, Te
 
 
 def augmentation_loss(logits: Tensor, logits_aug: Tensor, mu: Tensor, std: Tensor,
-                      mu_aug: Tensor, std_aug: Tensor) -> Tensor:
+                      mu_aug: Tensor, std_aug: Tensor, consistency: str = "l2",
+                      consistency_weight: float = 1.0) -> Tensor:
     """Eq. 14 with Eq. 17, per sample:
-    ``||q(.|x) - q(.|x_aug)||^2 + sum_k q(k|x) W2^2(q(z|x,k), q(z|x_aug,k))``.
+    ``c * D(q(.|x), q(.|x_aug)) + sum_k q(k|x) W2^2(q(z|x,k), q(z|x_aug,k))``.
 
     ``logits*``: (B, K); ``mu*``, ``std*``: (B, K, d). The expectation is over ``q(k|x)`` of
     the original image, and gradients flow through both views (the paper does not stop them).
+
+    ``D`` is the paper's squared L2 distance ``||q(.|x) - q(.|x_aug)||^2`` when
+    ``consistency="l2"``, or ``KL(q(.|x) || q(.|x_aug))`` when ``consistency="kl"`` (the
+    IMSAT/UDA form, not in the paper); ``c`` is ``consistency_weight`` (paper: 1).
     """
-    q = torch.softmax(logits, dim=-1)
-    q_aug = torch.softmax(logits_aug, dim=-1)
+    if consistency == "l2":
+        q = torch.softmax(logits, dim=-1)
+        cons = ((q - torch.softmax(logits_aug, dim=-1)) ** 2).sum(dim=-1)
+    elif consistency == "kl":
+        logq = F.log_softmax(logits, dim=-1)
+        q = logq.exp()
+        cons = (q * (logq - F.log_softmax(logits_aug, dim=-1))).sum(dim=-1)
+    else:
+        raise ValueError(f"consistency must be 'l2' or 'kl', got {consistency!r}.")
     w2 = w2_squared_diag_gaussian(mu, std, mu_aug, std_aug)
-    return ((q - q_aug) ** 2).sum(dim=-1) + (q * w2).sum(dim=-1)
+    return consistency_weight * cons + (q * w2).sum(dim=-1)
 
 
 def marginal_entropy_gap(logits: Tensor) -> Tensor:
