@@ -494,7 +494,6 @@ class VariationalClustering(BaseDeepClusterer):
             )
         if self.aug_schedule not in ("auto", None):
             _check_schedule(self.aug_schedule)
-        self.likelihood_ = self._resolve_likelihood(spec)
 
     def _resolve_likelihood(self, spec: InputSpec) -> str:
         if self.likelihood != "auto":
@@ -550,6 +549,7 @@ class VariationalClustering(BaseDeepClusterer):
         return self._epochs_for_steps(spec, self.batch_size, steps=3500, low=20, high=200)
 
     def _after_fit(self, X_net):
+        self.likelihood_ = self.net_.module_.likelihood
         mu, logvar = self.net_.module_.prior()
         self.prior_means_ = mu.detach().cpu().numpy()
         self.prior_variances_ = logvar.detach().exp().cpu().numpy()
