@@ -49,29 +49,38 @@ def _table(header: list[str], rows: list[list]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _options(r: dict) -> str:
+    """The speed options of a run that differ from the defaults ("-" when none)."""
+    params = r.get("params") or {}
+    opts = [params["precision"]] if params.get("precision", "float32") != "float32" else []
+    opts += ["channels_last"] if params.get("channels_last") else []
+    return "+".join(opts) or "-"
+
+
 def summarise(records: list[dict]) -> str:
     """The accuracy table: one row per method, dataset, images, crop, device and epochs."""
     groups = defaultdict(list)
     for r in records:
         key = (r["method"], r["dataset"], r["n_samples"], r.get("crop") or "-",
-               r.get("device", "-"), r.get("epochs") or 0)
+               _options(r), r.get("device", "-"), r.get("epochs") or 0)
         groups[key].append(r)
     rows = []
-    for (method, dataset, n, crop, device, _), rs in sorted(groups.items(), key=str):
+    for (method, dataset, n, crop, options, device, _), rs in sorted(groups.items(), key=str):
         if any(r.get("status") == "missing" for r in rs):
-            rows.append([method, dataset, n, crop, "-", "-", "missing"] + [""] * 6)
+            rows.append([method, dataset, n, crop, options, "-", "-", "missing"] + [""] * 6)
             continue
         paper = PAPER.get((method, dataset))
         paper_txt = f"{paper['acc']:.4g} ({paper['source']})" if paper else "-"
         epochs = sorted({r.get("epochs") for r in rs if r.get("epochs")})
         rows.append([
-            method, dataset, n, crop, device, len(rs), _fmt([r["acc"] for r in rs]),
+            method, dataset, n, crop, options, device, len(rs), _fmt([r["acc"] for r in rs]),
             _fmt([r["nmi"] for r in rs]), _fmt([r["ari"] for r in rs]),
             _fmt([r.get("fit_seconds") for r in rs], 1),
             _fmt([r.get("seconds_per_epoch") for r in rs], 2),
             ",".join(map(str, epochs)) or "-", paper_txt,
         ])
-    return _table(["method", "dataset", "images", "crop", "device", "runs", "ACC", "NMI",
+    return _table(["method", "dataset", "images", "crop", "options", "device", "runs", "ACC",
+                   "NMI",
                    "ARI", "fit s", "s/epoch", "epochs", "paper ACC (source)"], rows)
 
 
