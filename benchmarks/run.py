@@ -86,6 +86,17 @@ def _parse_value(text: str):
         return text
 
 
+def append_record(path: str, record: dict) -> None:
+    """Print ``record`` as a JSON line and append it to ``path`` (written as it comes, so
+    an interrupted grid keeps the runs that finished)."""
+    line = json.dumps(record)
+    print(line, flush=True)
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.open("a") as f:
+        f.write(line + "\n")
+
+
 def _git_commit() -> str | None:
     try:
         out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
@@ -259,16 +270,11 @@ def main(argv=None) -> int:
     for item in args.param:
         key, _, value = item.partition("=")
         params[key] = _parse_value(value)
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
     for method in args.method:
         for dataset in args.dataset:
             for seed in args.seeds:
                 for rec in run_one(method, dataset, seed, args, params):
-                    line = json.dumps(rec)
-                    print(line, flush=True)
-                    with out.open("a") as f:
-                        f.write(line + "\n")
+                    append_record(args.out, rec)
     return 0
 
 

@@ -23,7 +23,6 @@ On a GPU, full MNIST, larger batches with the learning rate scaled linearly::
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import threading
 import time
@@ -165,15 +164,9 @@ def main(argv=None) -> int:
     for item in args.param:
         key, _, value = item.partition("=")
         base[key] = _run._parse_value(value)
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
     for method in args.method:
         for config in args.config:
-            rec = measure(method, args.dataset, config, args, base)
-            line = json.dumps(rec)
-            print(line, flush=True)
-            with out.open("a") as f:
-                f.write(line + "\n")
+            _run.append_record(args.out, measure(method, args.dataset, config, args, base))
     return 0
 
 
