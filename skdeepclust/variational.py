@@ -155,14 +155,17 @@ class VariationalNet(ClusterNet):
         n = len(X)
         X_aug = self.augment(X)
         xs = X if X_aug is None else torch.cat([X, X_aug])
-        logits, mu, logvar = m.encode(xs)
+        # The networks may run in bfloat16 (precision="bfloat16"); the losses sum over
+        # pixels, latents and clusters, so they are computed in float32.
+        logits, mu, logvar = (t.float() for t in m.encode(xs))
         terms = {}
         if self.weight("recon"):
             std = torch.exp(0.5 * logvar)
             # One reparameterised z per cluster; the sum over k is exact (no sampled k).
             eps = torch.randn(mu.shape, generator=self._generator, device=mu.device,
                               dtype=mu.dtype)
-            log_px = m.log_likelihood(xs.flatten(1).unsqueeze(1), m.decode(mu + std * eps))
+            log_px = m.log_likelihood(xs.flatten(1).unsqueeze(1),
+                                      m.decode(mu + std * eps).float())
             terms["recon"] = -(torch.softmax(logits, dim=1) * log_px).sum(dim=1).mean()
         if self.weight("kl"):
             prior_mu, prior_logvar = m.prior()
