@@ -3,7 +3,7 @@
     python benchmarks/report.py benchmarks/results/*.jsonl \
         --scaling benchmarks/results/cpu/scaling.jsonl --plot benchmarks/accuracy_vs_time.png \
         --header benchmarks/results/HEADER.md --out benchmarks/RESULTS.md
-    python benchmarks/report.py --speed benchmarks/results/speed_*.jsonl \
+    python benchmarks/report.py --speed benchmarks/results/speed/*.jsonl \
         --header benchmarks/results/SPEED_HEADER.md --out benchmarks/SPEED.md
 
 Accuracy runs are grouped by method, dataset, images, crop, device and epochs: mean +- std
@@ -133,11 +133,11 @@ def speed(records: list[dict]) -> str:
             f"{r['seconds_per_epoch']:.2f}" + (f" ({stage_txt})" if stage_txt else ""), gain,
             f"{r['fit_cpu_seconds']:.1f}", "-" if util is None else f"{util:.0f}%",
             f"{r['predict_images_per_second']:,.0f}", f"{r['peak_memory_mb']:,.0f}",
-            f"{r['acc']:.3f}",
+            r["epochs"], f"{r['acc']:.3f}",
         ])
     return _table(["method", "dataset", "images", "device", "config", "s/epoch (median)",
-                   "speed-up", "CPU s", "GPU util", "predict img/s", "peak MB",
-                   f"ACC after {records[0]['epochs'] if records else '?'} epochs"], rows)
+                   "speed-up", "CPU s", "GPU util", "predict img/s", "peak MB", "epochs",
+                   "ACC"], rows)
 
 
 def plot(records: list[dict], path: str) -> None:

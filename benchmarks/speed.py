@@ -11,7 +11,7 @@ Examples
 The options on the CPU, every method, on digits::
 
     python benchmarks/speed.py --method icae ganim dccs variational --dataset digits \
-        --epochs 4 --out benchmarks/results/speed_cpu.jsonl
+        --epochs 4 --out benchmarks/results/speed/cpu.jsonl
 
 On a GPU, full MNIST, larger batches with the learning rate scaled linearly::
 
@@ -158,7 +158,7 @@ def main(argv=None) -> int:
     p.add_argument("--device", default="auto")
     p.add_argument("--data-dir", default=None)
     p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE")
-    p.add_argument("--out", default="benchmarks/results/speed.jsonl")
+    p.add_argument("--out", default="benchmarks/results/speed/results.jsonl")
     args = p.parse_args(argv)
     base = {}
     for item in args.param:
