@@ -35,6 +35,7 @@ __all__ = [
     "Compose",
     "GaussianNoise",
     "RandomAffine",
+    "RandomBinarize",
     "RandomResizedCrop",
     "preset",
     "PRESETS",
@@ -242,6 +243,20 @@ class GaussianNoise(Augmentation):
     def __call__(self, x, generator=None):
         noise = torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
         return x + float(self.std) * noise
+
+
+class RandomBinarize(Augmentation):
+    """Stochastic binarisation: each pixel becomes 1 with probability equal to its value.
+
+    The Variational Clustering paper's Fashion-MNIST view is brightness +-0.2 followed by
+    this: ``Compose([ColorJitter(brightness=0.2), RandomBinarize()])``. Pixels are clamped
+    to [0, 1] first.
+    """
+
+    def __call__(self, x, generator=None):
+        _check_images(x, "RandomBinarize")
+        u = torch.rand(x.shape, generator=generator, device=x.device, dtype=x.dtype)
+        return (u < x.clamp(0.0, 1.0)).to(x.dtype)
 
 
 class Compose(Augmentation):

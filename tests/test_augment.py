@@ -81,3 +81,17 @@ def test_unknown_preset_and_bad_input():
         augment.preset("nope")
     with pytest.raises(ValueError, match="N, C, H, W"):
         augment.RandomAffine(degrees=3)(torch.rand(4, 10))
+
+
+def test_random_binarize_is_bernoulli_of_the_pixel_value():
+    from skdeepclust.augment import RandomBinarize
+
+    x = torch.tensor([0.0, 0.25, 0.75, 1.0]).view(1, 1, 1, 4).expand(20000, 1, 1, 4)
+    out = RandomBinarize()(x, generator=torch.Generator().manual_seed(0))
+    assert out.shape == x.shape and set(out.unique().tolist()) <= {0.0, 1.0}
+    torch.testing.assert_close(out.mean(dim=(0, 1, 2)), torch.tensor([0.0, 0.25, 0.75, 1.0]),
+                               atol=0.02, rtol=0)
+    again = RandomBinarize()(x, generator=torch.Generator().manual_seed(0))
+    assert torch.equal(out, again)
+    with pytest.raises(ValueError, match="RandomBinarize"):
+        RandomBinarize()(torch.rand(4, 10))
