@@ -65,6 +65,24 @@ def _torch_seeded(seed: int, device: torch.device):
         yield
 
 
+@contextmanager
+def _torch_threads(n_threads: int | None, device: torch.device):
+    """Run torch's CPU kernels with ``n_threads`` intra-op threads, restored on exit.
+
+    ``torch.set_num_threads`` is process-wide, so the caller's setting is put back even when
+    the body raises. Nothing changes on a GPU or when ``n_threads`` is ``None``.
+    """
+    old = torch.get_num_threads()
+    if n_threads is None or device.type != "cpu" or old == n_threads:
+        yield
+        return
+    torch.set_num_threads(int(n_threads))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(old)
+
+
 def check_int_param(est, name: str, low: int, high: int | None = None, allow=()) -> None:
     """Raise a ValueError naming ``name`` unless ``est.<name>`` is an int in range (or in
     ``allow``). Shared by every estimator's parameter validation."""
@@ -112,7 +130,7 @@ class BaseDeepClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
 
     Subclasses define ``__init__`` with the common parameters (``n_clusters``,
     ``max_epochs``, ``batch_size``, ``lr``, ``device``, ``precision``, ``channels_last``,
-    ``random_state``, ``verbose``, ``callbacks``, ``image_shape``, ``augmentation``,
+    ``random_state``, ``n_threads``, ``verbose``, ``callbacks``, ``image_shape``, ``augmentation``,
     ``net_kwargs``) plus their own, and
     implement:
 
@@ -181,6 +199,7 @@ class BaseDeepClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         check_int_param(self, "max_epochs", 1, allow=("auto",))
         check_int_param(self, "batch_size", 1)
         check_int_param(self, "verbose", 0)
+        check_int_param(self, "n_threads", 1, allow=(None,))
         check_real_param(self, "lr", strict=True)
         if self.precision not in PRECISIONS:
             raise ValueError(
@@ -272,14 +291,14 @@ class BaseDeepClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         if self.channels_last and X_t.ndim == 4:
             # Converted once: batches sliced from it keep the format (no copy per batch).
             X_t = X_t.contiguous(memory_format=torch.channels_last)
-        with _torch_seeded(seed, device):
+        with _torch_seeded(seed, device), _torch_threads(self.n_threads, device):
             net = self._make_net(spec, seed, device)
             net.fit(X_t)
             # Assigned only once training succeeded: a failed fit leaves no fitted net_.
             self.net_ = net
             self._after_fit(X_t)
-        self.history_ = self.net_.history
-        self.labels_ = self._predict_net(X_t)
+            self.history_ = self.net_.history
+            self.labels_ = self._predict_net(X_t)
         return X_t
 
     def fit(self, X, y=None):
@@ -315,7 +334,7 @@ class BaseDeepClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         net._set_training(False)
         outs = []
         bs = self._inference_batch_size
-        with torch.inference_mode(), net.autocast():
+        with torch.inference_mode(), net.autocast(), _torch_threads(self.n_threads, device):
             for start in range(0, len(X), bs):
                 xb = X[start:start + bs]
                 xb = net.to_memory_format(torch.as_tensor(xb).to(device, non_blocking=True))
@@ -435,7 +454,8 @@ class BaseDeepClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         else:
             clusters = torch.full((n_samples,), int(cluster), device=device)
         self.net_._set_training(False)
-        with _torch_seeded(seed, device), torch.inference_mode(), self.net_.autocast():
+        with (_torch_seeded(seed, device), torch.inference_mode(), self.net_.autocast(),
+              _torch_threads(self.n_threads, device)):
             out = self._generate(n_samples, clusters, gen, cluster)
             if isinstance(out, tuple):  # methods that label what they generate
                 x, clusters = out

@@ -466,6 +466,13 @@ class GANIM(BaseDeepClusterer):
     random_state : int, RandomState instance or None, default=None
         Seeds initialisation, noise, batch order, dropout and VAT directions. The same
         integer gives the same labels on the CPU; global random states are never changed.
+    n_threads : int or None, default=1
+        Intra-op threads of torch's CPU kernels during ``fit``, inference and
+        :meth:`sample` on a CPU device; torch's process-wide setting is restored afterwards.
+        ``None`` keeps torch's setting. One thread is the default because these networks run
+        small batches, for which more threads cost more in synchronisation than they save
+        (measured in ``benchmarks/SPEED.md``); raise it for large images or batches. Ignored
+        on a GPU.
     verbose : int, default=0
         0 silent, 1 an epoch table with every loss term, 2 also a progress bar per epoch.
     callbacks : list of skorch callbacks or None, default=None
@@ -597,6 +604,7 @@ class GANIM(BaseDeepClusterer):
         precision="float32",
         channels_last=False,
         random_state=None,
+        n_threads=1,
         verbose=0,
         callbacks=None,
         net_kwargs=None,
@@ -638,6 +646,7 @@ class GANIM(BaseDeepClusterer):
         self.precision = precision
         self.channels_last = channels_last
         self.random_state = random_state
+        self.n_threads = n_threads
         self.verbose = verbose
         self.callbacks = callbacks
         self.net_kwargs = net_kwargs

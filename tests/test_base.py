@@ -305,6 +305,8 @@ def test_sparse_input_is_rejected(make):
         ({"augmentation": "unknown"}, "preset"),
         ({"device": "no-such-device"}, "device"),
         ({"precision": "float16"}, "precision"),
+        ({"n_threads": 0}, "n_threads"),
+        ({"n_threads": "all"}, "n_threads"),
     ],
 )
 def test_bad_params(make, small_digits, params, match):
@@ -404,3 +406,33 @@ def test_channels_last(make, small_digits):
     np.testing.assert_allclose(ref.predict_proba(X), proba, atol=1e-5)
     with pytest.raises(TypeError, match="channels_last"):
         make(channels_last="yes").fit(X)
+
+
+class ThreadProbe(Callback):
+    """Records torch's intra-op thread count while training runs."""
+
+    def __init__(self):
+        self.seen = []
+
+    def on_batch_begin(self, net, **kwargs):
+        self.seen.append(torch.get_num_threads())
+
+
+@pytest.mark.parametrize("n_threads", [1, None])
+def test_n_threads_applies_during_fit_and_is_restored(make, small_digits, n_threads):
+    X, _ = small_digits
+    before = torch.get_num_threads()
+    probe = ThreadProbe()
+    try:
+        torch.set_num_threads(2)
+        est = make(n_threads=n_threads, callbacks=[probe]).fit(X[:120])
+        expected = 1 if n_threads == 1 else 2
+        # The copied callback ran inside fit: read its record from the fitted net.
+        seen = {s for cb in est.net_.callbacks_ if isinstance(cb[1], ThreadProbe)
+                for s in cb[1].seen}
+        assert seen == {expected}
+        assert torch.get_num_threads() == 2  # the caller's setting is back
+        est.predict(X[:10])
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
