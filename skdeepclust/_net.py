@@ -4,11 +4,13 @@ What the methods share lives here: batches sliced from a tensor that already sit
 training device, a criterion that adds up named loss terms with their weights, the per-epoch
 record of every term in ``history``, a clear error when a term becomes NaN, and a callback that
 anneals a loss weight. A method subclasses :class:`ClusterNet` and writes ``compute_terms``
-(and ``train_step`` when it alternates between several optimisers, e.g. a critic).
+(and ``train_step`` when it alternates between several optimisers, e.g. a critic); every
+update, whatever its optimiser, goes through :meth:`ClusterNet.optimizer_step`.
 """
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 
@@ -132,6 +134,7 @@ class ClusterNet(NeuralNet):
 
     # ------------------------------------------------------------------ set-up
     def initialize(self):
+        self._param_names = {}  # optimisers are rebuilt: forget their parameter names
         super().initialize()
         self._generator = torch.Generator(device=self.device).manual_seed(int(self.seed))
         if self.channels_last:
@@ -161,6 +164,8 @@ class ClusterNet(NeuralNet):
         state = super().__getstate__()
         state.pop("_generator", None)
         state.pop("_term_sums", None)
+        state.pop("_term_counts", None)
+        state.pop("_param_names", None)
         return state
 
     def get_iterator(self, dataset, training: bool = False):
@@ -213,37 +218,99 @@ class ClusterNet(NeuralNet):
         return self.criterion_(y_pred)
 
     def record_terms(self, terms: Mapping[str, Tensor]) -> None:
-        """Accumulate terms on the device; averaged into ``history`` at the epoch's end."""
-        sums = self._term_sums
+        """Accumulate terms on the device; averaged into ``history`` at the epoch's end.
+
+        Each term is averaged over the steps that computed it, so methods whose steps
+        compute different terms (a critic step, an encoder step) get per-term means.
+        """
+        sums, counts = self._term_sums, self._term_counts
         for name, value in terms.items():
             v = value.detach().float()
             sums[name] = v if name not in sums else sums[name] + v
-        self._term_count[0] += 1
+            counts[name] = counts.get(name, 0) + 1
 
     def on_epoch_begin(self, net, **kwargs):
         super().on_epoch_begin(net, **kwargs)
         self._term_sums: dict[str, Tensor] = {}
-        self._term_count = [0]
+        self._term_counts: dict[str, int] = {}
 
     def on_epoch_end(self, net, **kwargs):
         # One host sync per epoch for all terms, rather than one per term and batch.
-        n = max(self._term_count[0], 1)
         if self._term_sums:
             names = list(self._term_sums)
-            means = (torch.stack([self._term_sums[k] for k in names]) / n).tolist()
-            for name, value in zip(names, means):
+            means = torch.stack([self._term_sums[k] / self._term_counts[k] for k in names])
+            for name, value in zip(names, means.tolist()):
                 self.history.record(name, value)
         super().on_epoch_end(net, **kwargs)
 
+    # ------------------------------------------------------------------ optimisers
+    def make_optimizer(self, name: str, module: nn.Module, **defaults) -> torch.optim.Optimizer:
+        """Create the optimiser ``<name>_`` for ``module`` the skorch way.
+
+        Arguments come from ``defaults`` overridden by the net's ``<name>__*`` parameters
+        (``optimizer_critic__lr=1e-4`` in ``net_kwargs``, say), so ``set_params`` reaches
+        every optimiser of a method, not only the main one. The class is Adam unless the net
+        has an attribute ``<name>`` holding an optimiser class.
+        """
+        args, kwargs = self.get_params_for_optimizer(name, module.named_parameters())
+        # skorch fills in the net's ``lr`` when no ``<name>__lr`` was given; the method's
+        # own default for this optimiser (a GAN's lr, say) comes before it.
+        explicit = self.get_params_for(name)
+        cls = getattr(self, name, None)
+        if not (isinstance(cls, type) and issubclass(cls, torch.optim.Optimizer)):
+            cls = torch.optim.Adam
+        accepted = inspect.signature(cls).parameters
+        for key, value in defaults.items():
+            if key not in explicit and key in accepted:
+                kwargs[key] = value
+        opt = cls(*args, **kwargs)
+        setattr(self, name + "_", opt)  # skorch registers it (device moves, set_params)
+        return opt
+
+    def _named_params_of(self, opt: torch.optim.Optimizer) -> list[tuple[str, Tensor]]:
+        """``(name, parameter)`` pairs of what ``opt`` updates, named as in the net's modules
+        (``critic.0.weight``); built once per optimiser."""
+        cache = self.__dict__.setdefault("_param_names", {})
+        if id(opt) not in cache:
+            names = {id(p): n for m in self._modules
+                     for n, p in getattr(self, m + "_").named_parameters(prefix=m)}
+            cache[id(opt)] = [(names.get(id(p), "param"), p)
+                              for g in opt.param_groups for p in g["params"]]
+        return cache[id(opt)]
+
+    def optimizer_step(self, terms: Mapping[str, Tensor], optimizer: str = "optimizer",
+                       batch=None) -> Tensor:
+        """The one place where every method's parameters are updated.
+
+        ``zero_grad`` -> weighted sum of ``terms`` (recorded, checked for NaN) ->
+        ``backward`` -> ``on_grad_computed`` (gradient clipping, logging callbacks) ->
+        ``step`` of the optimiser ``<optimizer>_``. Critic, GAN and decoder updates go
+        through here as well as the main one, so a distributed engine or a gradient
+        callback has to hook a single method.
+
+        Returns
+        -------
+        loss : Tensor
+            The weighted loss, detached.
+        """
+        opt = getattr(self, optimizer + "_")
+        opt.zero_grad(set_to_none=True)
+        loss = self.total_loss(terms)
+        loss.backward()
+        self.notify("on_grad_computed", named_parameters=self._named_params_of(opt),
+                    batch=batch)
+        opt.step()
+        return loss.detach()
+
     # ------------------------------------------------------------------ training
-    def train_step_single(self, batch, **fit_params):
+    def train_step(self, batch, **fit_params):
+        """One optimiser step on the terms of :meth:`compute_terms` (methods with several
+        optimisers override this and call :meth:`optimizer_step` once per update)."""
         self._set_training(True)
         X, indices = unpack_data(batch)
         with self.autocast():
             terms = self.compute_terms(X, indices)
-        loss = self.total_loss(terms)
-        loss.backward()
-        return {"loss": loss, "y_pred": None}
+        return {"loss": self.optimizer_step(terms, batch=batch), "y_pred": None}
 
 
 class LossWeightSchedule(Callback):

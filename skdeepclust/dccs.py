@@ -84,46 +84,23 @@ class DCCSNet(ClusterNet):
         return self
 
     def initialize_optimizer(self, *args, **kwargs):
+        # optimizer_ trains Q and D together (Eq. 12-13); the critic (Eq. 14) and the
+        # decoder have their own, reachable as optimizer_critic__* / optimizer_decoder__*.
         params = list(self.module_.named_parameters()) + [
             ("discriminator." + n, p) for n, p in self.discriminator_.named_parameters()]
         opt_args, opt_kwargs = self.get_params_for_optimizer("optimizer", params)
         if "betas" not in opt_kwargs and "betas" in inspect.signature(self.optimizer).parameters:
             opt_kwargs["betas"] = tuple(self.betas)
         self.optimizer_ = self.optimizer(*opt_args, **opt_kwargs)
-        betas = tuple(self.betas)
-        self.optimizer_critic_ = torch.optim.Adam(self.critic_.parameters(), lr=self.lr,
-                                                  betas=betas)
-        self.optimizer_decoder_ = torch.optim.Adam(self.decoder_.parameters(), lr=self.lr,
-                                                   betas=betas)
+        for name, module in (("optimizer_critic", self.critic_),
+                             ("optimizer_decoder", self.decoder_)):
+            self.make_optimizer(name, module, lr=self.lr, betas=tuple(self.betas))
         return self
 
     def initialize(self):
         super().initialize()
         self.dccs_step_ = 0  # counts every batch of the fit; never reset per epoch
         return self
-
-    # ------------------------------------------------------------------ per-term means
-    def record_terms(self, terms):
-        super().record_terms(terms)
-        for name in terms:
-            self._term_steps[name] = self._term_steps.get(name, 0) + 1
-
-    def on_epoch_begin(self, net, **kwargs):
-        super().on_epoch_begin(net, **kwargs)
-        self._term_steps: dict[str, int] = {}
-
-    def on_epoch_end(self, net, **kwargs):
-        # The base divides every sum by the number of record_terms calls; critic and
-        # encoder terms come from different steps, so rescale each to its own mean.
-        total = max(self._term_count[0], 1)
-        for name, n in self._term_steps.items():
-            self._term_sums[name] = self._term_sums[name] * (total / n)
-        super().on_epoch_end(net, **kwargs)
-
-    def __getstate__(self):
-        state = super().__getstate__()
-        state.pop("_term_steps", None)
-        return state
 
     # ------------------------------------------------------------------ latents
     def latent(self, x: Tensor) -> tuple[Tensor, Tensor, Tensor]:
@@ -160,14 +137,11 @@ class DCCSNet(ClusterNet):
             terms["gp"] = gradient_penalty(critic, z_prior, z, generator=self._generator)
         return terms, z
 
-    def critic_step(self, X: Tensor) -> Tensor:
+    def critic_step(self, X: Tensor, batch=None) -> Tensor:
         """Eq. 11 and 14: one update of C on the latents of a clean batch."""
         with self.autocast():
             terms, z = self.critic_terms(X)
-        self.optimizer_critic_.zero_grad(set_to_none=True)
-        loss = self.total_loss(terms)
-        loss.backward()
-        self.optimizer_critic_.step()
+        loss = self.optimizer_step(terms, "optimizer_critic", batch=batch)
         self.record_terms({"w_estimate": -terms["critic"]})  # paper Fig. 3
         self.decoder_step(z, X)
         return loss
@@ -205,12 +179,7 @@ class DCCSNet(ClusterNet):
         """Eq. 12-13: one update of Q and D together."""
         with self.autocast():
             terms, z = self.encoder_terms(X)
-        self.optimizer_.zero_grad(set_to_none=True)
-        loss = self.total_loss(terms)
-        loss.backward()
-        self.notify("on_grad_computed", named_parameters=list(self.module_.named_parameters()),
-                    batch=batch)
-        self.optimizer_.step()
+        loss = self.optimizer_step(terms, "optimizer", batch=batch)
         self.decoder_step(z.detach(), X)
         return loss
 
@@ -218,12 +187,9 @@ class DCCSNet(ClusterNet):
         """The decoder's reconstruction step, on detached latents (clustering unchanged)."""
         if not self.weight("decoder"):
             return
-        self.optimizer_decoder_.zero_grad(set_to_none=True)
         with self.autocast():
             recon = F.mse_loss(self.decoder_(z.detach()), X)
-        loss = self.total_loss({"decoder": recon})
-        loss.backward()
-        self.optimizer_decoder_.step()
+        self.optimizer_step({"decoder": recon}, "optimizer_decoder")
 
     def train_step(self, batch, **fit_params):
         X, _ = batch
@@ -231,10 +197,10 @@ class DCCSNet(ClusterNet):
         step = self.dccs_step_
         self.dccs_step_ += 1
         if self.is_critic_step(step):
-            loss = self.critic_step(X)
+            loss = self.critic_step(X, batch)
         else:
             loss = self.encoder_step(X, batch)
-        return {"loss": loss.detach(), "y_pred": None}
+        return {"loss": loss, "y_pred": None}
 
 
 def _dccs_augmentation(spec: InputSpec) -> _augment.Augmentation:

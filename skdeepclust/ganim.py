@@ -126,15 +126,14 @@ class GANIMNet(ClusterNet):
         return self
 
     def initialize_optimizer(self, *args, **kwargs):
-        # optimizer_ trains only the classifier; the GAN has its own two Adams.
+        # optimizer_ trains only the classifier; the GAN has its own two optimisers,
+        # reachable as optimizer_disc__* / optimizer_gen__* (net_kwargs, set_params).
         opt_args, opt_kwargs = self.get_params_for_optimizer(
             "optimizer", self.module_.named_parameters())
         self.optimizer_ = self.optimizer(*opt_args, **opt_kwargs)
-        betas = tuple(self.gan_betas)
-        self.optimizer_disc_ = torch.optim.Adam(
-            self.discriminator_.parameters(), lr=self.gan_lr, betas=betas)
-        self.optimizer_gen_ = torch.optim.Adam(
-            self.generator_.parameters(), lr=self.gan_lr, betas=betas)
+        for name, module in (("optimizer_disc", self.discriminator_),
+                             ("optimizer_gen", self.generator_)):
+            self.make_optimizer(name, module, lr=self.gan_lr, betas=tuple(self.gan_betas))
         return self
 
     def initialize(self):
@@ -221,13 +220,7 @@ class GANIMNet(ClusterNet):
         return out
 
     # ------------------------------------------------------------------ losses
-    def _checked(self, terms) -> Tensor:
-        loss = self.get_loss(terms)
-        if not torch.isfinite(loss):
-            self.total_loss(terms)  # raises the shared, informative FloatingPointError
-        return loss
-
-    def gan_step(self, X: Tensor) -> dict:
+    def gan_step(self, X: Tensor, batch=None) -> dict:
         """One discriminator step then one generator step (non-saturating GAN)."""
         disc, gen = self.discriminator_, self.generator_
         disc.train()
@@ -237,7 +230,6 @@ class GANIMNet(ClusterNet):
         n = len(real)
         # Discriminator. Real and fake go through separate forwards, so batch norm never
         # mixes their statistics (as in the authors' code).
-        self.optimizer_disc_.zero_grad(set_to_none=True)
         with self.autocast():
             with torch.no_grad():
                 fake = gen(self.noise(n))
@@ -247,18 +239,12 @@ class GANIMNet(ClusterNet):
             if self.weight("clip"):
                 d_terms["clip"] = (feature_clip_penalty(a_real, self.clip_threshold)
                                    + feature_clip_penalty(a_fake, self.clip_threshold))
-        loss_d = self._checked(d_terms)
-        loss_d.backward()
-        self.optimizer_disc_.step()
+        loss_d = self.optimizer_step(d_terms, "optimizer_disc", batch=batch)
         # Generator, with a fresh noise draw.
-        self.optimizer_gen_.zero_grad(set_to_none=True)
         with self.autocast():
             g_terms = {"gen": gan_generator_loss(disc(gen(self.noise(n)))[2])}
-        loss_g = self._checked(g_terms)
-        loss_g.backward()
-        self.optimizer_gen_.step()
-        self.record_terms({**d_terms, **g_terms})
-        return {"loss": (loss_d + loss_g).detach(), "y_pred": None}
+        loss_g = self.optimizer_step(g_terms, "optimizer_gen", batch=batch)
+        return {"loss": loss_d + loss_g, "y_pred": None}
 
     def compute_terms(self, X: Tensor, indices: Tensor) -> dict[str, Tensor]:
         """Eq. 9 for a batch: each term is averaged over all heads."""
@@ -292,19 +278,13 @@ class GANIMNet(ClusterNet):
     def train_step(self, batch, **fit_params):
         X, indices = batch
         if self.in_gan_phase():
-            return self.gan_step(X)
+            return self.gan_step(X, batch)
         self._set_training(True)
         self.discriminator_.eval()  # frozen feature extractor
         self.generator_.eval()
-        self.optimizer_.zero_grad(set_to_none=True)
         with self.autocast():
             terms = self.compute_terms(X, indices)
-        loss = self.total_loss(terms)
-        loss.backward()
-        self.notify("on_grad_computed", named_parameters=list(self.module_.named_parameters()),
-                    batch=batch)
-        self.optimizer_.step()
-        return {"loss": loss.detach(), "y_pred": None}
+        return {"loss": self.optimizer_step(terms, batch=batch), "y_pred": None}
 
     # ------------------------------------------------------------------ evaluation
     def head_losses(self, X: Tensor, seed: int = 0, batch_size: int = 1024) -> Tensor:

@@ -436,3 +436,49 @@ def test_n_threads_applies_during_fit_and_is_restored(make, small_digits, n_thre
         assert torch.get_num_threads() == 2
     finally:
         torch.set_num_threads(before)
+
+
+class GradProbe(Callback):
+    """Records which modules' gradients reached ``on_grad_computed``."""
+
+    def __init__(self):
+        self.modules = set()
+        self.calls = 0
+
+    def on_grad_computed(self, net, named_parameters, **kwargs):
+        self.calls += 1
+        for name, p in named_parameters:
+            if p.grad is not None:
+                self.modules.add(name.split(".")[0])
+
+
+# Every module a method trains, each updated through ClusterNet.optimizer_step.
+TRAINED_MODULES = {
+    "DCCS": {"module", "discriminator", "critic", "decoder"},
+    "GANIM": {"module", "discriminator", "generator"},
+    "ICAE": {"module"},
+    "VariationalClustering": {"module"},
+}
+
+
+def test_every_update_goes_through_the_one_optimizer_step(make, small_digits):
+    X, _ = small_digits
+    est = make(callbacks=[GradProbe()]).fit(X[:150])
+    probe = [cb for _, cb in est.net_.callbacks_ if isinstance(cb, GradProbe)][0]
+    name = type(est).__name__
+    assert probe.modules == TRAINED_MODULES[name]
+    assert probe.calls >= len(est.history_)
+
+
+@pytest.mark.parametrize("name, opt, lr", [("DCCS", "optimizer_critic", 3e-5),
+                                          ("DCCS", "optimizer_decoder", 2e-5),
+                                          ("GANIM", "optimizer_disc", 3e-5),
+                                          ("GANIM", "optimizer_gen", 2e-5)])
+def test_every_optimizer_is_reachable_through_net_kwargs(small_digits, name, opt, lr):
+    X, _ = small_digits
+    est = FAST[name](max_epochs=1 if name == "DCCS" else 2, **({"gan_epochs": 1} if name == "GANIM" else {}))
+    est.set_params(net_kwargs={f"{opt}__lr": lr, f"{opt}__betas": (0.1, 0.2)}).fit(X[:100])
+    group = getattr(est.net_, opt + "_").param_groups[0]
+    assert group["lr"] == lr and group["betas"] == (0.1, 0.2)
+    # The main optimiser keeps the estimator's lr.
+    assert est.net_.optimizer_.param_groups[0]["lr"] == est.lr
