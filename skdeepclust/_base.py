@@ -34,6 +34,7 @@ from ._data import (
     to_network_layout,
 )
 from ._net import ClusterNet
+from .callbacks import EpochProgress
 
 __all__ = ["BaseDeepClusterer"]
 
@@ -256,7 +257,12 @@ class BaseDeepClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
     # ------------------------------------------------------------------ fit
     def _make_net(self, spec: InputSpec, seed: int, device: torch.device) -> ClusterNet:
         callbacks = [copy.deepcopy(cb) for cb in (self.callbacks or [])]
-        if self.verbose >= 2:
+        # verbose 1: one bar over the epochs; 2: skorch's table of every loss term per
+        # epoch; 3: the table and a bar over the batches of each epoch.
+        verbose = int(self.verbose)
+        if verbose == 1:
+            callbacks.append(EpochProgress(desc=type(self).__name__))
+        if verbose >= 3:
             callbacks.append(ProgressBar())
         max_epochs = (
             self._auto_max_epochs(spec) if self.max_epochs == "auto" else int(self.max_epochs)
@@ -272,7 +278,7 @@ class BaseDeepClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
             device=str(device),
             precision=self.precision,
             channels_last=bool(self.channels_last) and spec.is_image,
-            verbose=int(self.verbose),
+            verbose=int(verbose >= 2),  # skorch prints its epoch table when verbose
             callbacks=callbacks,
         )
         params.update(self._net_params(spec))

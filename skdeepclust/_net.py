@@ -2,8 +2,7 @@
 
 What the methods share lives here: batches sliced from a tensor that already sits on the
 training device, a criterion that adds up named loss terms with their weights, the per-epoch
-record of every term in ``history``, a clear error when a term becomes NaN, and a callback that
-anneals a loss weight. A method subclasses :class:`ClusterNet` and writes ``compute_terms``
+record of every term in ``history`` and a clear error when a term becomes NaN. A method subclasses :class:`ClusterNet` and writes ``compute_terms``
 (and ``train_step`` when it alternates between several optimisers, e.g. a critic); every
 update, whatever its optimiser, goes through :meth:`ClusterNet.optimizer_step`.
 """
@@ -16,13 +15,12 @@ from contextlib import AbstractContextManager
 
 import torch
 from skorch import NeuralNet
-from skorch.callbacks import Callback
 from skorch.dataset import Dataset, unpack_data
 from torch import Tensor, nn
 
 from .augment import Augmentation
 
-__all__ = ["ClusterNet", "DeviceBatches", "LossWeightSchedule", "WeightedLoss"]
+__all__ = ["ClusterNet", "DeviceBatches", "WeightedLoss"]
 
 
 class DeviceBatches:
@@ -311,41 +309,3 @@ class ClusterNet(NeuralNet):
         with self.autocast():
             terms = self.compute_terms(X, indices)
         return {"loss": self.optimizer_step(terms, batch=batch), "y_pred": None}
-
-
-class LossWeightSchedule(Callback):
-    """Piecewise-constant schedule for one loss weight, set at the start of each epoch.
-
-    Parameters
-    ----------
-    term : str
-        Name of the loss term, e.g. ``"aug"``.
-    milestones : sequence of (int, float)
-        ``(first_epoch, weight)`` pairs, epochs counted from 1: ``[(1, 0.01), (41, 0.5),
-        (81, 1.0)]`` uses 0.01 for epochs 1-40, 0.5 for 41-80 and 1.0 afterwards.
-    """
-
-    def __init__(self, term: str, milestones: Sequence[tuple[int, float]]):
-        self.term = term
-        self.milestones = milestones
-
-    def initialize(self):
-        ms = sorted((int(e), float(w)) for e, w in self.milestones)
-        if not ms or ms[0][0] > 1:
-            raise ValueError(
-                f"The schedule of {self.term!r} must start at epoch 1, got {self.milestones!r}."
-            )
-        self.milestones_ = ms
-        return self
-
-    def value_at(self, epoch: int) -> float:
-        value = self.milestones_[0][1]
-        for first, w in self.milestones_:
-            if epoch >= first:
-                value = w
-        return value
-
-    def on_epoch_begin(self, net, **kwargs):
-        w = self.value_at(len(net.history))
-        net.criterion_.weights[self.term] = w
-        net.history.record(f"{self.term}_weight", w)

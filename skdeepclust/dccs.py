@@ -314,7 +314,8 @@ class DCCS(BaseDeepClusterer):
         (measured in ``benchmarks/SPEED.md``); raise it for large images or batches. Ignored
         on a GPU.
     verbose : int, default=0
-        0 silent, 1 an epoch table with every loss term, 2 also a progress bar per epoch.
+        0 silent; 1 one progress bar over the epochs (with the loss); 2 a table of every
+        loss term per epoch; 3 the table and a progress bar over each epoch's batches.
     callbacks : list of skorch callbacks or None, default=None
         Extra skorch callbacks (copied at each fit). To stop when the prior is matched,
         monitor the Wasserstein estimate:

@@ -16,7 +16,8 @@ from torch import Tensor, nn
 from . import augment as _augment
 from ._base import BaseDeepClusterer, check_int_param, check_real_param
 from ._data import InputSpec
-from ._net import ClusterNet, LossWeightSchedule
+from ._net import ClusterNet
+from .callbacks import LossWeightSchedule
 from .losses import (
     augmentation_loss,
     bernoulli_log_likelihood,
@@ -244,7 +245,7 @@ class VariationalClustering(BaseDeepClusterer):
     aug_schedule : "auto", sequence of (int, float) or None, default="auto"
         Piecewise-constant multiplier of ``aug_weight``: ``(first_epoch, multiplier)``
         pairs, epochs counted from 1 (applied by a
-        :class:`~skdeepclust._net.LossWeightSchedule` callback). The paper's schedule is
+        :class:`~skdeepclust.callbacks.LossWeightSchedule` callback). The paper's schedule is
         ``[(1, 0.01), (41, 0.5), (81, 1.0)]``. ``"auto"`` is the same shape compressed to the
         epoch budget: 0.01 for the first 10% of the epochs, 0.5 to 20%, then 1. ``None``
         keeps ``aug_weight`` constant.
@@ -302,7 +303,8 @@ class VariationalClustering(BaseDeepClusterer):
         (measured in ``benchmarks/SPEED.md``); raise it for large images or batches. Ignored
         on a GPU.
     verbose : int, default=0
-        0 silent, 1 an epoch table with every loss term, 2 also a progress bar per epoch.
+        0 silent; 1 one progress bar over the epochs (with the loss); 2 a table of every
+        loss term per epoch; 3 the table and a progress bar over each epoch's batches.
     callbacks : list of skorch callbacks or None, default=None
         Extra skorch callbacks (copied at each fit), e.g. ``EarlyStopping`` on
         ``"train_loss"``.

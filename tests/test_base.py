@@ -252,11 +252,15 @@ def test_nan_loss_stops_with_clear_error(make, small_digits):
     assert not hasattr(est, "net_")
 
 
-def test_verbose_prints_epoch_table(make, small_digits, capsys):
+def test_verbose_levels(make, small_digits, capsys):
     X, _ = small_digits
     make(verbose=0).fit(X)
-    assert capsys.readouterr().out == ""
-    make(verbose=1).fit(X)
+    assert capsys.readouterr() == ("", "")
+    est = make(verbose=1).fit(X)
+    out, err = capsys.readouterr()
+    assert out == "" and f"{type(est).__name__}: 100%" in err and "epoch" in err
+    pickle.loads(pickle.dumps(est))  # the closed bar does not stay in the model
+    make(verbose=2).fit(X)
     assert "train_loss" in capsys.readouterr().out
 
 
