@@ -12,6 +12,9 @@ ICAE
 VariationalClustering
     VAE with a jointly learned Gaussian-mixture prior and a 2-Wasserstein augmentation loss.
 
+Saving: ``est.save(path)`` writes a fitted estimator as data only (JSON and weights, no
+pickle); :func:`load` reads it back.
+
 Submodules: :mod:`skdeepclust.metrics`, :mod:`skdeepclust.datasets`,
 :mod:`skdeepclust.augment`, :mod:`skdeepclust.losses`, :mod:`skdeepclust.nn`.
 """
@@ -20,7 +23,8 @@ from .dccs import DCCS
 from .ganim import GANIM
 from .icae import ICAE
 from .variational import VariationalClustering
+from ._persist import load
 
 __version__ = "0.1.0"
 
-__all__ = ["DCCS", "GANIM", "ICAE", "VariationalClustering", "__version__"]
+__all__ = ["DCCS", "GANIM", "ICAE", "VariationalClustering", "load", "__version__"]

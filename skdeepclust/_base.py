@@ -143,7 +143,10 @@ class BaseDeepClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
     - ``_generate(n, clusters, generator, cluster)`` : network-space samples for
       :meth:`sample` (``clusters`` holds a cluster per sample, round-robin when the caller's
       ``cluster`` is ``None``); may return ``(x, labels)`` when the model labels its samples;
-    - ``_score_batch(x)`` : per-sample values whose mean is :meth:`score`.
+    - ``_score_batch(x)`` : per-sample values whose mean is :meth:`score`;
+    - optionally ``_build_inference_state()`` : inference state derived from the trained
+      networks (listed in ``_derived_attributes``), rebuilt by :func:`skdeepclust.load`
+      rather than saved.
     """
 
     _net_class: type[ClusterNet] = ClusterNet
@@ -182,6 +185,15 @@ class BaseDeepClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
 
     def _after_fit(self, X_net: Tensor) -> None:
         """Set method-specific fitted attributes (``cluster_centers_`` ...)."""
+
+    #: Fitted attributes that :meth:`save` does not store because
+    #: :meth:`_build_inference_state` rebuilds them from the networks.
+    _derived_attributes: tuple[str, ...] = ()
+
+    def _build_inference_state(self) -> None:
+        """Build what inference derives from the trained networks (the attributes named in
+        ``_derived_attributes``); called at the end of ``fit`` and by
+        :func:`skdeepclust.load`."""
 
     #: Loss weights that may be negative (the method validates them itself).
     _signed_weights: tuple[str, ...] = ()
@@ -303,6 +315,7 @@ class BaseDeepClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
             # Assigned only once training succeeded: a failed fit leaves no fitted net_.
             self.net_ = net
             self._after_fit(X_t)
+            self._build_inference_state()
             self.history_ = self.net_.history
             self.labels_ = self._predict_net(X_t)
         return X_t
@@ -477,6 +490,36 @@ class BaseDeepClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         if self._raw_shape is not None:
             X = X.reshape((n_samples,) + tuple(self._raw_shape))
         return X, clusters.cpu().numpy().astype(np.int64)
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, path) -> None:
+        """Save the fitted model to ``path`` as data only; read it with
+        :func:`skdeepclust.load`.
+
+        Unlike a pickle, the file runs no code when it is loaded: it holds the parameters
+        and fitted attributes as JSON and the networks' weights as tensors, read with
+        ``torch.load(..., weights_only=True)``. Pickle and joblib keep working as well, for
+        models this format cannot hold.
+
+        Parameters
+        ----------
+        path : str or path-like
+            File to write (replaced if it exists); the command line uses ``model.skdc``.
+
+        Raises
+        ------
+        TypeError
+            If a parameter is not plain data (a callable augmentation, ``callbacks``, classes
+            in ``net_kwargs``, a ``RandomState`` instance ...) or the estimator is a
+            subclass: such models must be saved with pickle or joblib.
+
+        See Also
+        --------
+        skdeepclust.load : Read the file back.
+        """
+        from ._persist import save
+
+        save(self, path)
 
     # ------------------------------------------------------------------ sklearn
     def __sklearn_tags__(self):

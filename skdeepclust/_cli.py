@@ -7,6 +7,8 @@ import sys
 import time
 from pathlib import Path
 
+from ._registry import METHODS
+
 
 def _demo(args: argparse.Namespace) -> int:
     from sklearn.cluster import KMeans
@@ -46,8 +48,8 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
-_METHODS = {"icae": "ICAE", "ganim": "GANIM", "variational": "VariationalClustering",
-            "dccs": "DCCS"}
+#: File name of the model written by ``cluster`` (the weights-only format of ``est.save``).
+MODEL_FILE = "model.skdc"
 _IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
 
 
@@ -120,16 +122,12 @@ def _write_labels(path: Path, names, labels, proba) -> None:
 
 
 def _cluster(args: argparse.Namespace) -> int:
-    import pickle
-
     import numpy as np
 
-    import skdeepclust
+    from ._registry import estimator_class
 
     X, names = _read_input(args.input, args.size)
-    cls = getattr(skdeepclust, _METHODS[args.method], None)
-    if cls is None:
-        raise SystemExit(f"error: method {args.method!r} is not available in this version")
+    cls = estimator_class(args.method)
     model = cls(n_clusters=args.n_clusters, random_state=args.seed, device=args.device,
                 max_epochs=args.epochs, verbose=0 if args.quiet else 2)
     print(f"{len(X)} images of shape {X.shape[1:]}: fitting {cls.__name__} ...", flush=True)
@@ -143,19 +141,43 @@ def _cluster(args: argparse.Namespace) -> int:
         if len(members):
             order = members[np.argsort(-proba[members, k], kind="stable")]
             _montage_png(X[order], out / f"cluster_{k:02d}.png")
-    with (out / "model.pkl").open("wb") as f:
-        pickle.dump(model, f)
+    model.save(out / MODEL_FILE)
     sizes = np.bincount(labels, minlength=args.n_clusters)
     print(f"cluster sizes: {sizes.tolist()}")
-    print(f"wrote {out / 'labels.csv'}, cluster_*.png and {out / 'model.pkl'}")
+    print(f"wrote {out / 'labels.csv'}, cluster_*.png and {out / MODEL_FILE}")
     return 0
 
 
-def _predict(args: argparse.Namespace) -> int:
-    import pickle
+def _load_model(path: str, device: str, allow_pickle: bool):
+    """The model in ``path``: a weights-only model file, or a pickle when allowed."""
+    import zipfile
 
-    with open(args.model, "rb") as f:
-        model = pickle.load(f)
+    from ._base import BaseDeepClusterer
+    from ._persist import load
+
+    if not Path(path).is_file():
+        raise SystemExit(f"error: {path} is not a file")
+    if zipfile.is_zipfile(path) or not allow_pickle:
+        try:
+            return load(path, device=device)
+        except ValueError as exc:
+            hint = ("\nIf it is a pickle written by an older 'skdeepclust cluster' "
+                    "(model.pkl) and you trust it, pass --allow-pickle: loading a pickle "
+                    "runs code." if not zipfile.is_zipfile(path) else "")
+            raise SystemExit(f"error: {exc}{hint}") from None
+    import joblib  # reads plain pickles and joblib files
+
+    model = joblib.load(path)  # runs code from the file: only with --allow-pickle
+    if not isinstance(model, BaseDeepClusterer):
+        raise SystemExit(f"error: {path} holds a {type(model).__name__}, not a fitted "
+                         "skdeepclust estimator")
+    print(f"note: {path} is a pickle; save the model once with model.save('{MODEL_FILE}') "
+          "to use the weights-only format, which runs no code when loaded", file=sys.stderr)
+    return model
+
+
+def _predict(args: argparse.Namespace) -> int:
+    model = _load_model(args.model, args.device, args.allow_pickle)
     size = model.image_shape_[:2] if getattr(model, "image_shape_", None) else None
     X, names = _read_input(args.input, size)
     if model.image_shape_ and model.image_shape_[2] == 1 and X.ndim == 4:
@@ -196,10 +218,11 @@ def build_parser() -> argparse.ArgumentParser:
         description="Fit a deep clustering model on INPUT, a folder of images (PNG, JPEG, "
         "... read with Pillow and resized to --size) or a .npy/.npz array, then write "
         "labels.csv (file, cluster, confidence), one montage PNG per cluster (most "
-        "confident first) and the fitted model (model.pkl) to --out.",
+        f"confident first) and the fitted model ({MODEL_FILE}, read by 'skdeepclust "
+        "predict' and skdeepclust.load) to --out.",
     )
     cl.add_argument("input", help="folder of images, or a .npy / .npz array")
-    cl.add_argument("--method", choices=sorted(_METHODS), default="icae")
+    cl.add_argument("--method", choices=sorted(METHODS), default="icae")
     cl.add_argument("--n-clusters", type=int, required=True)
     cl.add_argument("--out", default="skdeepclust_out", help="output folder")
     cl.add_argument("--size", type=int, nargs=2, metavar=("H", "W"), default=None,
@@ -213,12 +236,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     pr = sub.add_parser(
         "predict", help="Assign new images to the clusters of a saved model.",
-        description="Load MODEL (a model.pkl written by 'skdeepclust cluster') and print or "
-        "write file,cluster,confidence for the images in INPUT.",
+        description=f"Load MODEL (a {MODEL_FILE} written by 'skdeepclust cluster' or "
+        "est.save) and print or write file,cluster,confidence for the images in INPUT.",
     )
-    pr.add_argument("model", help="model.pkl")
+    pr.add_argument("model", help=f"{MODEL_FILE} (or, with --allow-pickle, a pickle)")
     pr.add_argument("input", help="folder of images, or a .npy / .npz array")
     pr.add_argument("--out", default=None, help="CSV file (default: print to stdout)")
+    pr.add_argument("--device", default="auto", help="torch device (default: auto)")
+    pr.add_argument("--allow-pickle", action="store_true",
+                    help="also accept a pickle or joblib file (e.g. the model.pkl of older "
+                    "versions). Loading a pickle runs code: only for files you trust")
     pr.set_defaults(func=_predict)
     return parser
 

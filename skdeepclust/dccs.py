@@ -515,7 +515,9 @@ class DCCS(BaseDeepClusterer):
         return self._epochs_for_steps(spec, self.batch_size, steps=10000, low=20, high=500)
 
     # ------------------------------------------------------------------ fitted model
-    def _after_fit(self, X_net):
+    _derived_attributes = ("_encoder_cpu64",)
+
+    def _build_inference_state(self):
         # On the CPU, inference runs on a float64 copy of the encoder: float32 matrix
         # products differ in the last bits with the batch size, and predictions must not
         # depend on which other samples share a batch. Not with precision="bfloat16", which

@@ -65,8 +65,8 @@ def test_cli_cluster_and_predict(tmp_path, capsys):
     assert "skipped" in captured.err and "broken.png" in captured.err
     rows = list(csv.DictReader((out / "labels.csv").open()))
     assert len(rows) == 24 and {r["cluster"] for r in rows} <= {"0", "1"}
-    assert (out / "model.pkl").exists() and list(out.glob("cluster_*.png"))
-    assert main(["predict", str(out / "model.pkl"), str(images), "--out",
+    assert (out / "model.skdc").exists() and list(out.glob("cluster_*.png"))
+    assert main(["predict", str(out / "model.skdc"), str(images), "--out",
                  str(tmp_path / "p.csv")]) == 0
     pred = list(csv.DictReader((tmp_path / "p.csv").open()))
     assert [r["cluster"] for r in pred] == [r["cluster"] for r in rows]
