@@ -90,11 +90,11 @@ class ICAEModule(nn.Module):
     """Auto-encoder whose latents live on the unit sphere, with fixed PEDCC centroids."""
 
     def __init__(self, spec: InputSpec, latent_dim: int, centroids: np.ndarray,
-                 base_channels: int = 32):
+                 base_channels: int = 32, max_channels: int = 512):
         super().__init__()
         if spec.is_image:
             c, h, w = spec.tensor_shape
-            self.encoder = ConvEncoder(c, (h, w), latent_dim, base_channels)
+            self.encoder = ConvEncoder(c, (h, w), latent_dim, base_channels, max_channels)
             self.decoder = ConvDecoder(self.encoder, latent_dim, c, (h, w), nn.Sigmoid())
         else:
             self.encoder = MLPEncoder(spec.n_features, latent_dim)
@@ -323,6 +323,7 @@ class ICAE(BaseDeepClusterer):
         noise_scale=0.05,
         temperature=0.1,
         base_channels=32,
+        max_channels=128,
         max_epochs="auto",
         batch_size=64,
         lr=1e-3,
@@ -346,6 +347,7 @@ class ICAE(BaseDeepClusterer):
         self.noise_scale = noise_scale
         self.temperature = temperature
         self.base_channels = base_channels
+        self.max_channels = max_channels
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.lr = lr
@@ -363,6 +365,7 @@ class ICAE(BaseDeepClusterer):
     def _validate_method_params(self, spec):
         check_int_param(self, "latent_dim", 1)
         check_int_param(self, "base_channels", 1)
+        check_int_param(self, "max_channels", 1)
         check_real_param(self, "noise_scale")
         check_real_param(self, "temperature", strict=True)
 
@@ -370,7 +373,8 @@ class ICAE(BaseDeepClusterer):
         # Drawn from torch's RNG, which fit() has forked and seeded from random_state.
         seed = int(torch.randint(0, 2**31 - 1, (1,)).item())
         centroids = pedcc(self.n_clusters, self.latent_dim, random_state=seed)
-        return ICAEModule(spec, self.latent_dim, centroids, self.base_channels)
+        return ICAEModule(spec, self.latent_dim, centroids, self.base_channels,
+                          self.max_channels)
 
     def _net_params(self, spec):
         return {
