@@ -12,6 +12,7 @@ from sklearn.compose import ColumnTransformer
 from sklearn.decomposition import PCA
 from sklearn.exceptions import NotFittedError
 from sklearn.pipeline import make_pipeline
+from sklearn.utils import estimator_checks
 
 from skdeepclust import DCCS, GANIM, ICAE, VariationalClustering
 
@@ -101,6 +102,33 @@ def test_column_transformer_with_a_deep_clusterer(frame):
     assert isinstance(out, pd.DataFrame)
     assert list(out.columns) == [f"deep__icae{i}" for i in range(5)] + ["raw__pixel40"]
     assert out.index.equals(frame.index)
+
+
+# ---------------------------------------------------------------------- sklearn's own checks
+# scikit-learn 1.9's parametrize_with_checks (tests/test_common.py) does not yield its
+# feature-name and set_output checks, so they run here, on the tiny estimators.
+SKLEARN_CHECKS = [
+    "check_get_feature_names_out_error",
+    "check_transformer_get_feature_names_out",
+    "check_transformer_get_feature_names_out_pandas",
+    "check_set_output_transform",
+    "check_set_output_transform_pandas",
+    "check_global_output_transform_pandas",
+    "check_set_output_transform_polars",
+    "check_global_set_output_transform_polars",
+]
+
+
+# The checks themselves fit on arrays and transform DataFrames (and the reverse).
+@pytest.mark.filterwarnings("ignore:X (does not have valid|has) feature names:UserWarning")
+@pytest.mark.parametrize("check", SKLEARN_CHECKS)
+@pytest.mark.parametrize("cls", ESTIMATORS, ids=IDS)
+def test_sklearn_set_output_checks(cls, check):
+    if "pandas" in check:
+        pytest.importorskip("pandas")
+    if "polars" in check:
+        pytest.importorskip("polars")
+    getattr(estimator_checks, check)(cls.__name__, make_estimator(cls))
 
 
 # ---------------------------------------------------------------------- set_output
