@@ -14,7 +14,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.pipeline import make_pipeline
 from sklearn.utils import estimator_checks
 
-from skdeepclust import DCCS, GANIM, ICAE, VariationalClustering
+from skdeepclust import DCCS, GANIM, ICAE, VariationalClustering, load
 
 N_SAMPLES = 120
 
@@ -181,3 +181,16 @@ def test_n_iter_counts_early_stopping(cls, X):
     est = make_estimator(cls, max_epochs=5, callbacks=[stop]).fit(X)
     assert est.n_iter_ == 2 == len(est.history_)
     assert est.n_iter_ < est.max_epochs
+
+
+# ---------------------------------------------------------------------- persistence
+@pytest.mark.parametrize("cls", ESTIMATORS, ids=IDS)
+def test_save_load_keeps_names_and_n_iter(cls, X, tmp_path):
+    params = {"transform_mode": "proba"} if cls is GANIM else {}
+    est = make_estimator(cls, max_epochs=3, **params).fit(X)
+    est.save(tmp_path / "model.skdc")
+    loaded = load(tmp_path / "model.skdc", device="cpu")
+    assert loaded.n_iter_ == est.n_iter_ == 3
+    np.testing.assert_array_equal(loaded.get_feature_names_out(), est.get_feature_names_out())
+    Z = loaded.set_output(transform="default").transform(X)
+    assert Z.shape[1] == len(loaded.get_feature_names_out())
