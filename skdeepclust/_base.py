@@ -5,7 +5,8 @@ edge, derives all randomness from ``random_state`` without touching the caller's
 builds a skorch :class:`~skdeepclust._net.ClusterNet` inside ``fit`` and trains it on a tensor
 that stays on the training device. ``predict``, ``predict_proba``, ``transform``, ``sample``
 and ``score`` share the same plumbing; a method supplies its networks, its net class, its loss
-weights and a few hooks.
+weights and a few hooks. ``get_feature_names_out`` (hence ``set_output``) follows
+scikit-learn's class-name-prefix convention (``icae0``, ``icae1``, ...).
 """
 
 from __future__ import annotations
@@ -19,7 +20,12 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 from skorch.callbacks import ProgressBar
-from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    ClusterMixin,
+    TransformerMixin,
+)
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 from torch import Tensor
@@ -126,7 +132,8 @@ def _resolve_device(device) -> torch.device:
     return dev
 
 
-class BaseDeepClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
+class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin,
+                        BaseEstimator):
     """Base class of the deep clustering estimators (not for direct use).
 
     Subclasses define ``__init__`` with the common parameters (``n_clusters``,
@@ -140,6 +147,9 @@ class BaseDeepClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
     - ``_net_params(spec)`` : extra keyword arguments of the net (loss weights, optimiser);
     - ``_auto_max_epochs(spec)`` : the epoch budget for ``max_epochs="auto"``;
     - ``_proba(x)``, ``_embed(x)`` : batched inference on network-space tensors;
+    - ``_n_transform_features()`` : the number of columns ``_embed`` returns (it names the
+      output of ``transform``); by default the module's ``latent_dim``, overridden by a
+      method whose ``transform`` returns something else;
     - ``_generate(n, clusters, generator, cluster)`` : network-space samples for
       :meth:`sample` (``clusters`` holds a cluster per sample, round-robin when the caller's
       ``cluster`` is ``None``); may return ``(x, labels)`` when the model labels its samples;
@@ -175,6 +185,11 @@ class BaseDeepClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
 
     def _embed(self, x: Tensor) -> Tensor:
         raise NotImplementedError
+
+    def _n_transform_features(self) -> int:
+        # Read from the fitted module rather than from a parameter (set_params after fit
+        # must not change the names) and without running the network.
+        return int(self.net_.module_.latent_dim)
 
     def _generate(self, n: int, clusters: Tensor, generator: torch.Generator,
                   cluster: int | None) -> Tensor | tuple[Tensor, Tensor]:
@@ -317,6 +332,8 @@ class BaseDeepClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
             self._after_fit(X_t)
             self._build_inference_state()
             self.history_ = self.net_.history
+            # One history row per epoch run, so this counts early-stopped fits correctly.
+            self.n_iter_ = len(self.history_)
             self.labels_ = self._predict_net(X_t)
         return X_t
 
@@ -341,7 +358,24 @@ class BaseDeepClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
         return self
 
     def fit_transform(self, X, y=None):
-        """Fit to ``X`` and return its latent features (validates ``X`` once)."""
+        """Fit the model to ``X`` and return its latent features.
+
+        Same result as ``fit(X).transform(X)``, but ``X`` is validated and moved to the
+        device only once.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), (n_samples, H, W) or \
+                (n_samples, H, W, C)
+            Training data, as in :meth:`fit`.
+        y : Ignored
+            Not used, present for API consistency.
+
+        Returns
+        -------
+        Z : ndarray of shape (n_samples, n_features_out)
+            Latent features, float32 (a DataFrame after ``set_output(transform="pandas")``).
+        """
         X_t = self._fit(X)
         return self._apply(X_t, self._embed, dtype=np.float32)
 
@@ -407,10 +441,23 @@ class BaseDeepClusterer(ClusterMixin, TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        Z : ndarray of shape (n_samples, n_latent)
-            Latent features, float32.
+        Z : ndarray of shape (n_samples, n_features_out)
+            Latent features, float32 (a DataFrame after ``set_output(transform="pandas")``);
+            :meth:`get_feature_names_out` names the columns.
         """
         return self._apply(self._check_fitted_X(X), self._embed, dtype=np.float32)
+
+    @property
+    def _n_features_out(self) -> int:
+        """Number of columns of :meth:`transform`, read by ``get_feature_names_out``.
+
+        A property rather than an attribute set in ``fit``: what ``transform`` returns can
+        change after fitting (GANIM's ``transform_mode`` through ``set_params``). Before
+        ``fit`` it raises ``NotFittedError`` (an ``AttributeError``), which is how
+        scikit-learn's ``check_is_fitted(self, "_n_features_out")`` sees it as missing.
+        """
+        check_is_fitted(self, "net_")
+        return int(self._n_transform_features())
 
     def score(self, X, y=None):
         """Unsupervised goodness of fit on ``X``; higher is better.

@@ -346,6 +346,9 @@ class DCCS(BaseDeepClusterer):
         (critic steps), ``decoder`` (encoder steps), all unweighted; ``train_loss`` is the mean
         weighted loss over all steps (critic and encoder steps mixed: prefer
         ``w_estimate``).
+    n_iter_ : int
+        Number of epochs run; fewer than ``max_epochs`` when a callback such as
+        skorch's ``EarlyStopping`` stopped training (``len(history_)``).
 
     See Also
     --------

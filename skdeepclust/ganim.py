@@ -415,7 +415,9 @@ class GANIM(BaseDeepClusterer):
         directions per sample.
     transform_mode : {"features", "proba"}, default="features"
         What :meth:`transform` returns: the discriminator features M, or the best head's
-        probabilities.
+        probabilities (``n_clusters`` columns). Either way :meth:`get_feature_names_out`
+        names the columns ``ganim0``, ``ganim1``, ...; it follows a change made with
+        ``set_params`` after fitting.
     max_epochs : int or "auto", default="auto"
         Total epochs, GAN stage included: epochs ``gan_epochs + 1 .. max_epochs`` train
         the classifier. ``"auto"`` is ``gan_epochs`` plus about 480 classifier steps within
@@ -484,6 +486,9 @@ class GANIM(BaseDeepClusterer):
         Per epoch: ``stage`` (``"gan"`` or ``"classifier"``), ``train_loss`` and the
         unweighted terms: ``disc``, ``gen``, ``clip`` in the GAN stage, ``marginal``,
         ``entropy``, ``dropout``, ``vat`` (averaged over heads) in the classifier stage.
+    n_iter_ : int
+        Number of epochs run, GAN stage included; fewer than ``max_epochs`` when a
+        callback such as skorch's ``EarlyStopping`` stopped training (``len(history_)``).
 
     See Also
     --------
@@ -762,6 +767,12 @@ class GANIM(BaseDeepClusterer):
         if self.transform_mode == "proba":
             return self._proba(x)
         return self.net_.discriminator_(x, dropout=0.0)[0]
+
+    def _n_transform_features(self):
+        # Mirrors _embed: the best head's probabilities, or the discriminator's features M.
+        if self.transform_mode == "proba":
+            return self.net_.module_.heads[self.best_head_].out_features
+        return self.net_.discriminator_.feature_dim
 
     def _score_batch(self, x):
         return self._proba(x).max(dim=1).values

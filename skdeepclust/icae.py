@@ -92,6 +92,7 @@ class ICAEModule(nn.Module):
     def __init__(self, spec: InputSpec, latent_dim: int, centroids: np.ndarray,
                  base_channels: int = 32, max_channels: int = 512):
         super().__init__()
+        self.latent_dim = int(latent_dim)
         if spec.is_image:
             c, h, w = spec.tensor_shape
             self.encoder = ConvEncoder(c, (h, w), latent_dim, base_channels, max_channels)
@@ -261,6 +262,9 @@ class ICAE(BaseDeepClusterer):
     history_ : skorch.History
         Per epoch: ``train_loss`` and every loss term (``aug``, ``mmd``, ``recon``,
         ``sobel``), unweighted.
+    n_iter_ : int
+        Number of epochs run; fewer than ``max_epochs`` when a callback such as
+        skorch's ``EarlyStopping`` stopped training (``len(history_)``).
 
     See Also
     --------

@@ -335,6 +335,9 @@ class VariationalClustering(BaseDeepClusterer):
     history_ : skorch.History
         Per epoch: ``train_loss``, every loss term (``recon``, ``kl``, ``entropy``,
         ``balance``, ``aug``; unweighted) and ``aug_weight``, the scheduled weight.
+    n_iter_ : int
+        Number of epochs run; fewer than ``max_epochs`` when a callback such as
+        skorch's ``EarlyStopping`` stopped training (``len(history_)``).
 
     See Also
     --------
