@@ -1,0 +1,47 @@
+"""The public callbacks: learning-rate and loss-weight schedules, progress display."""
+
+import math
+
+import numpy as np
+import pytest
+
+from skdeepclust import DCCS, ICAE
+from skdeepclust.callbacks import CosineLR, LossWeightSchedule
+
+
+def test_cosine_factor_endpoints_and_start():
+    cb = CosineLR(final_factor=0.1, start=3)
+    assert cb.factor(1, 11) == 1.0 and cb.factor(2, 11) == 1.0  # before the decay
+    assert cb.factor(3, 11) == pytest.approx(1.0)
+    assert cb.factor(7, 11) == pytest.approx(0.1 + 0.9 * 0.5)  # half way
+    assert cb.factor(11, 11) == pytest.approx(0.1)
+    assert cb.factor(20, 11) == pytest.approx(0.1)  # clipped after the end
+
+
+def test_cosine_lr_applies_to_the_named_optimizers(small_digits):
+    X, _ = small_digits
+    est = DCCS(n_clusters=4, max_epochs=5, lr=1e-3, random_state=0,
+               callbacks=[CosineLR(optimizers=("optimizer", "optimizer_critic"))]).fit(X[:100])
+    factors = est.history_[:, "lr_factor"]
+    expected = [0.5 * (1 + math.cos(math.pi * e / 4)) for e in range(5)]
+    np.testing.assert_allclose(factors, expected, atol=1e-12)
+    # After the last epoch both decayed optimisers sit at lr * factor(5) = 0; the decoder's
+    # optimiser was not named and keeps its lr.
+    assert est.net_.optimizer_.param_groups[0]["lr"] == pytest.approx(0.0)
+    assert est.net_.optimizer_critic_.param_groups[0]["lr"] == pytest.approx(0.0)
+    assert est.net_.optimizer_decoder_.param_groups[0]["lr"] == pytest.approx(1e-3)
+
+
+def test_loss_weight_schedule_sets_weights_per_epoch(small_digits):
+    X, _ = small_digits
+    sched = LossWeightSchedule("aug", [(1, 0.0), (3, 2.0)])
+    est = ICAE(n_clusters=4, max_epochs=4, random_state=0, callbacks=[sched]).fit(X[:100])
+    assert est.history_[:, "aug_weight"] == [0.0, 0.0, 2.0, 2.0]
+    assert "aug" not in est.history_[0] and est.history_[-1]["aug"] > 0
+
+
+def test_schedule_must_start_at_epoch_one(small_digits):
+    X, _ = small_digits
+    with pytest.raises(ValueError, match="epoch 1"):
+        ICAE(n_clusters=4, max_epochs=1,
+             callbacks=[LossWeightSchedule("aug", [(2, 1.0)])]).fit(X[:100])
