@@ -49,7 +49,6 @@ import json
 import os
 import platform
 import resource
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -60,6 +59,10 @@ import torch
 import skdeepclust
 from skdeepclust import datasets
 from skdeepclust.metrics import clustering_report
+
+sys.path.insert(0, str(Path(__file__).parent))
+from common import append_record  # noqa: E402,F401  (re-exported: speed.py uses it)
+from common import git_commit as _git_commit  # noqa: E402
 
 METHODS = {"icae": "ICAE", "variational": "VariationalClustering", "dccs": "DCCS",
            "ganim": "GANIM"}
@@ -84,26 +87,6 @@ def _parse_value(text: str):
         return json.loads(text)
     except json.JSONDecodeError:
         return text
-
-
-def append_record(path: str, record: dict) -> None:
-    """Print ``record`` as a JSON line and append it to ``path`` (written as it comes, so
-    an interrupted grid keeps the runs that finished)."""
-    line = json.dumps(record)
-    print(line, flush=True)
-    out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with out.open("a") as f:
-        f.write(line + "\n")
-
-
-def _git_commit() -> str | None:
-    try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
-                             cwd=Path(__file__).parent, check=True)
-        return out.stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return None
 
 
 def _device_name(device: str) -> str:
