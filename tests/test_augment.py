@@ -95,3 +95,27 @@ def test_random_binarize_is_bernoulli_of_the_pixel_value():
     assert torch.equal(out, again)
     with pytest.raises(ValueError, match="RandomBinarize"):
         RandomBinarize()(torch.rand(4, 10))
+
+
+def test_random_stroke_thickens_or_thins_within_the_dilation_erosion_band():
+    import torch.nn.functional as F
+
+    from skdeepclust.augment import RandomStroke
+
+    x = torch.zeros(64, 1, 8, 8)
+    x[:, :, 2:6, 3:5] = 1.0  # a vertical bar
+    g = torch.Generator().manual_seed(0)
+    out = RandomStroke(strength=1.0)(x, generator=g)
+    dil = F.max_pool2d(x, 3, 1, 1)
+    ero = -F.max_pool2d(-x, 3, 1, 1)
+    assert out.shape == x.shape
+    # Every image lies between its erosion and its dilation, and both directions occur.
+    assert torch.all(out >= ero - 1e-6) and torch.all(out <= dil + 1e-6)
+    mass = out.sum(dim=(1, 2, 3))
+    assert (mass > x[0].sum() + 1e-3).any() and (mass < x[0].sum() - 1e-3).any()
+    # Reproducible from the generator; strength 0 is the identity.
+    again = RandomStroke(strength=1.0)(x, generator=torch.Generator().manual_seed(0))
+    assert torch.equal(out, again)
+    assert torch.equal(RandomStroke(strength=0.0)(x, generator=g), x)
+    with pytest.raises(ValueError, match="strength"):
+        RandomStroke(strength=1.5)

@@ -28,10 +28,16 @@ def test_demo_runs_end_to_end(tmp_path, capsys):
     from skdeepclust._cli import main
 
     out = tmp_path / "m.png"
-    assert main(["demo", "--max-epochs", "1", "--montage", str(out)]) == 0
-    text = capsys.readouterr().out
-    assert "KMeans" in text and "ICAE" in text and "ACC" in text
+    assert main(["demo", "--max-epochs", "2", "--montage", str(out)]) == 0
+    captured = capsys.readouterr()
+    assert "KMeans" in captured.out and "DCCS" in captured.out and "ACC" in captured.out
+    assert "points of accuracy" in captured.out
+    assert "DCCS: 100%" in captured.err  # the progress bar (verbose=1)
     assert out.exists() and out.stat().st_size > 0
+    assert main(["demo", "--method", "icae", "--max-epochs", "1", "--verbose", "0",
+                 "--montage", ""]) == 0
+    captured = capsys.readouterr()
+    assert "ICAE" in captured.out and captured.err == ""
 
 
 def _write_pngs(folder, n=24, seed=0):
