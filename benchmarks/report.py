@@ -4,6 +4,7 @@
         --scaling benchmarks/results/cpu/scaling.jsonl --plot benchmarks/accuracy_vs_time.png \
         --header benchmarks/results/HEADER.md --out benchmarks/RESULTS.md
     python benchmarks/report.py --speed benchmarks/results/speed/*.jsonl \
+        --threads benchmarks/results/threads/*.jsonl \
         --header benchmarks/results/SPEED_HEADER.md --out benchmarks/SPEED.md
 
 Accuracy runs are grouped by method, dataset, images, crop, device and epochs: mean +- std
@@ -176,11 +177,29 @@ def plot(records: list[dict], path: str) -> None:
     fig.savefig(path, dpi=110)
 
 
+def threads(records: list[dict]) -> str:
+    """One row per case: wall and CPU seconds with 1 thread and with torch's default."""
+    by_case: dict[tuple, dict] = {}
+    for r in records:
+        key = (r["method"], r["dataset"], r["n_images"], json.dumps(r["params"]), r["device"])
+        by_case.setdefault(key, {})[r["threads"]] = r
+    rows = []
+    for (method, dataset, n, params, device), runs in sorted(by_case.items()):
+        one = runs.get(1)
+        for t, r in sorted(runs.items()):
+            ratio = f"{r['wall_s'] / one['wall_s']:.2f}x" if one else "-"
+            rows.append([method, dataset, n, params, device, t, f"{r['wall_s']:.1f}",
+                         f"{r['cpu_s']:.1f}", ratio])
+    return _table(["method", "dataset", "images", "fit parameters", "device", "threads",
+                   "wall s", "CPU s", "wall / 1 thread"], rows)
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description="Summarise benchmark JSON lines.")
     p.add_argument("files", nargs="*", help="accuracy runs (benchmarks/run.py)")
     p.add_argument("--scaling", nargs="*", default=[], help="scaling runs (cpu_study.sh)")
     p.add_argument("--speed", nargs="*", default=[], help="speed runs (speed.py)")
+    p.add_argument("--threads", nargs="*", default=[], help="thread runs (threads.py)")
     p.add_argument("--plot", default=None, help="write the accuracy-vs-time PNG here")
     p.add_argument("--header", default=None, help="Markdown file placed above the tables")
     p.add_argument("--out", default=None, help="write Markdown here (default: stdout)")
@@ -197,6 +216,10 @@ def main(argv=None) -> int:
                      + scaling(_read(args.scaling)))
     if args.speed:
         parts.append("## Options, one at a time\n\n" + speed(_read(args.speed)))
+    if args.threads:
+        parts.append("## CPU threads: one against torch's default\n\n"
+                     "The figures behind the estimators' `n_threads=1` default "
+                     "(`benchmarks/threads.py`).\n\n" + threads(_read(args.threads)))
     text = "\n".join(parts)
     if args.out:
         Path(args.out).write_text(text)

@@ -3,7 +3,7 @@
 The figures behind the estimators' ``n_threads=1`` default (``benchmarks/SPEED.md``). Run it
 on an otherwise idle machine::
 
-    python benchmarks/threads.py --data-dir ../shared/datasets --out benchmarks/results/speed/threads.jsonl
+    python benchmarks/threads.py --data-dir ../shared/datasets --out benchmarks/results/threads/threads.jsonl
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ def _data(name: str, n: int, data_dir: str) -> np.ndarray:
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", default="../shared/datasets")
-    parser.add_argument("--out", default="benchmarks/results/speed/threads.jsonl")
+    parser.add_argument("--out", default="benchmarks/results/threads/threads.jsonl")
     args = parser.parse_args(argv)
     default_threads = torch.get_num_threads()
     for method, dataset, n, params in CASES:
