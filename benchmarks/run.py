@@ -64,8 +64,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from common import append_record  # noqa: E402,F401  (re-exported: speed.py uses it)
 from common import git_commit as _git_commit  # noqa: E402
 
-METHODS = {"icae": "ICAE", "variational": "VariationalClustering", "dccs": "DCCS",
-           "ganim": "GANIM"}
+from skdeepclust._registry import METHODS  # noqa: E402  (the library's one registry)
 
 
 def _load_digits(data_home=None, download=False):

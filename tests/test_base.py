@@ -38,6 +38,13 @@ def make(request):
     return FAST[request.param]
 
 
+def test_every_registered_estimator_is_tested_here():
+    """A method added to the registry (CLI, load, benchmarks) must join these tests."""
+    from skdeepclust._registry import ESTIMATORS
+
+    assert set(FAST) == set(ESTIMATORS)
+
+
 def _images(n=60, side=8, seed=0, dtype=np.uint8):
     rng = np.random.RandomState(seed)
     return (rng.rand(n, side, side) * 255).astype(dtype)
