@@ -146,14 +146,8 @@ class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, ClusterMixin, Transform
     - ``_build_module(spec)`` : the network(s) for an :class:`InputSpec`;
     - ``_net_params(spec)`` : extra keyword arguments of the net (loss weights, optimiser);
     - ``_auto_max_epochs(spec)`` : the epoch budget for ``max_epochs="auto"``;
-    - ``_proba(x)``, ``_embed(x)`` : batched inference on network-space tensors;
-    - ``_n_transform_features()`` : the number of columns ``_embed`` returns (it names the
-      output of ``transform``); by default the module's ``latent_dim``, overridden by a
-      method whose ``transform`` returns something else;
-    - ``_generate(n, clusters, generator, cluster)`` : network-space samples for
-      :meth:`sample` (``clusters`` holds a cluster per sample, round-robin when the caller's
-      ``cluster`` is ``None``); may return ``(x, labels)`` when the model labels its samples;
-    - ``_score_batch(x)`` : per-sample values whose mean is :meth:`score`;
+    - ``_n_transform_features()`` : the number of columns ``transform`` returns (it names
+      them); by default the module's ``latent_dim``;
     - optionally ``_build_inference_state()`` : inference state derived from the trained
       networks (listed in ``_derived_attributes``), rebuilt by :func:`skdeepclust.load`
       rather than saved.
@@ -180,11 +174,13 @@ class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, ClusterMixin, Transform
             return _augment.preset("tabular")
         return _augment.preset("digits" if spec.channels == 1 else "natural")
 
+    # Inference belongs to the trained net (ClusterNet.cluster_proba, embed, sample_score,
+    # generate); the estimator only batches the data, sets eval mode and converts.
     def _proba(self, x: Tensor) -> Tensor:
-        raise NotImplementedError
+        return self.net_.cluster_proba(x)
 
     def _embed(self, x: Tensor) -> Tensor:
-        raise NotImplementedError
+        return self.net_.embed(x)
 
     def _n_transform_features(self) -> int:
         # Read from the fitted module rather than from a parameter (set_params after fit
@@ -193,10 +189,10 @@ class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, ClusterMixin, Transform
 
     def _generate(self, n: int, clusters: Tensor, generator: torch.Generator,
                   cluster: int | None) -> Tensor | tuple[Tensor, Tensor]:
-        raise NotImplementedError
+        return self.net_.generate(clusters, generator, cluster)
 
     def _score_batch(self, x: Tensor) -> Tensor:
-        raise NotImplementedError
+        return self.net_.sample_score(x)
 
     def _after_fit(self, X_net: Tensor) -> None:
         """Set method-specific fitted attributes (``cluster_centers_`` ...)."""

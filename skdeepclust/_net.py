@@ -173,6 +173,29 @@ class ClusterNet(NeuralNet):
         return DeviceBatches(X, self.batch_size, shuffle=training,
                              generator=getattr(self, "_generator", None))
 
+    # ------------------------------------------------------------------ inference
+    # What a trained method answers, on a network-space batch; the estimator calls these in
+    # eval mode without autograd and batches the data, so they never see a whole data set.
+    def cluster_proba(self, x: Tensor) -> Tensor:
+        """Soft cluster assignments ``(n, n_clusters)``; rows sum to one."""
+        raise NotImplementedError
+
+    def embed(self, x: Tensor) -> Tensor:
+        """The latent features that ``transform`` returns."""
+        raise NotImplementedError
+
+    def sample_score(self, x: Tensor) -> Tensor:
+        """Per-sample values whose mean is the estimator's ``score``; by default the largest
+        cluster probability."""
+        return self.cluster_proba(x).max(dim=1).values
+
+    def generate(self, clusters: Tensor, generator: torch.Generator | None = None,
+                 cluster: int | None = None) -> Tensor | tuple[Tensor, Tensor]:
+        """Network-space samples, one per entry of ``clusters`` (the caller's ``cluster``
+        is ``None`` when they are spread over all clusters). May return ``(x, labels)``
+        when the model labels what it generates."""
+        raise NotImplementedError
+
     # ------------------------------------------------------------------ losses
     def weight(self, name: str) -> float:
         """Current weight of loss term ``name`` (terms with weight 0 need not be computed)."""

@@ -30,6 +30,11 @@ from .nn import CategoryStyleEncoder, dccs_trunk, latent_mlp, mlp
 __all__ = ["DCCS"]
 
 
+def _category_style(logits: Tensor, zs: Tensor) -> Tensor:
+    """The latent ``Z = [softmax(logits), zs]`` (paper Sec. 3.1)."""
+    return torch.cat([torch.softmax(logits, dim=1), zs], dim=1)
+
+
 class DCCSNet(ClusterNet):
     """Trains DCCS: ``n_critic`` critic steps, then one encoder step (Algorithm 1).
 
@@ -106,7 +111,7 @@ class DCCSNet(ClusterNet):
     def latent(self, x: Tensor) -> tuple[Tensor, Tensor, Tensor]:
         """``(z, logits, features)`` with ``z = [softmax(logits), zs]``."""
         logits, zs, features = self.module_(x)
-        return torch.cat([torch.softmax(logits, dim=1), zs], dim=1), logits, features
+        return _category_style(logits, zs), logits, features
 
     def sample_prior(self, clusters: Tensor, generator: torch.Generator | None = None) -> Tensor:
         """Draws of P_Z: ``[one_hot(cluster), N(0, prior_std^2 I)]`` (Eq. 8)."""
@@ -122,6 +127,21 @@ class DCCSNet(ClusterNet):
     def is_critic_step(self, step: int) -> bool:
         n = int(self.n_critic)
         return self.uses_critic() and n > 0 and step % (n + 1) != n
+
+    # ------------------------------------------------------------------ inference
+    def cluster_proba(self, x: Tensor, encoder: nn.Module | None = None) -> Tensor:
+        """``softmax`` of the category logits; ``encoder`` replaces ``module_`` (the
+        estimator's float64 copy)."""
+        return torch.softmax((self.module_ if encoder is None else encoder)(x)[0], dim=1)
+
+    def embed(self, x: Tensor, encoder: nn.Module | None = None) -> Tensor:
+        """``Z = [softmax(logits), zs]``."""
+        logits, zs, _ = (self.module_ if encoder is None else encoder)(x)
+        return _category_style(logits, zs)
+
+    def generate(self, clusters, generator=None, cluster=None):
+        """Decoded draws of the prior's cluster ``clusters`` (Eq. 8)."""
+        return self.decoder_(self.sample_prior(clusters, generator))
 
     # ------------------------------------------------------------------ steps
     def critic_terms(self, X: Tensor) -> dict[str, Tensor]:
@@ -532,18 +552,16 @@ class DCCS(BaseDeepClusterer):
         cpu64 = torch.device(self.net_.device).type == "cpu" and self.precision == "float32"
         self._encoder_cpu64 = copy.deepcopy(enc).double().eval() if cpu64 else None
 
-    def _encode(self, x):
+    def _exact(self, x):
+        """``(x, encoder)`` for the net's inference: the float64 copy when there is one."""
         enc = getattr(self, "_encoder_cpu64", None)
-        if enc is None:
-            return self.net_.module_(x)
-        return enc(x.double())
+        return (x, None) if enc is None else (x.double(), enc)
 
     def _proba(self, x):
-        return torch.softmax(self._encode(x)[0], dim=1)
+        return self.net_.cluster_proba(*self._exact(x))
 
     def _embed(self, x):
-        logits, zs, _ = self._encode(x)
-        return torch.cat([torch.softmax(logits, dim=1), zs], dim=1)
+        return self.net_.embed(*self._exact(x))
 
     def _score_batch(self, x):
         return self._proba(x).max(dim=1).values
@@ -551,5 +569,4 @@ class DCCS(BaseDeepClusterer):
     def _generate(self, n, clusters, generator, cluster):
         if not self.decoder_weight:
             raise ValueError("sample() needs the decoder: fit with decoder_weight > 0.")
-        net = self.net_
-        return net.decoder_(net.sample_prior(clusters, generator))
+        return super()._generate(n, clusters, generator, cluster)

@@ -219,6 +219,48 @@ class GANIMNet(ClusterNet):
         self.discriminator_.train(was)
         return out
 
+    # ------------------------------------------------------------------ inference
+    def cluster_proba(self, x: Tensor, head: int = 0) -> Tensor:
+        """``softmax`` of cluster head ``head`` on the discriminator's clean features M."""
+        clf = self.module_
+        m = self.discriminator_(x, dropout=0.0)[0]
+        return torch.softmax(clf.heads[head](clf.hidden(m)), dim=1)
+
+    def embed(self, x: Tensor) -> Tensor:
+        """The discriminator's clean features M."""
+        return self.discriminator_(x, dropout=0.0)[0]
+
+    def generate(self, clusters, generator=None, cluster=None, head: int = 0):
+        """Generator draws labelled by head ``head``; for an int ``cluster``, only draws
+        assigned to it, found by drawing batches of 1,024 (at most 50 batches)."""
+        gen = self.generator_
+        device = clusters.device
+        n = len(clusters)
+
+        def draw(size):
+            z = torch.rand((size, gen.noise_dim), generator=generator, device=device) * 2 - 1
+            x = gen(z)
+            return x, self.cluster_proba(x, head).argmax(dim=1)
+
+        k = cluster
+        if k is None:
+            return draw(n)
+        found, n_found, n_drawn = [], 0, 0
+        for _ in range(_SAMPLE_MAX_BATCHES):
+            x, y = draw(_SAMPLE_BATCH)
+            n_drawn += _SAMPLE_BATCH
+            found.append(x[y == k])
+            n_found += len(found[-1])
+            if n_found >= n:
+                x = torch.cat(found)[:n]
+                return x, torch.full((n,), int(k), device=device, dtype=torch.long)
+        raise ValueError(
+            f"Only {n_found} of {n_drawn} generated samples were assigned to cluster {k}, "
+            f"fewer than the {n} requested: the generator (nearly) never produces this "
+            "cluster. Ask for fewer samples, use cluster=None, or train the GAN longer "
+            "(gan_epochs)."
+        )
+
     # ------------------------------------------------------------------ losses
     def gan_step(self, X: Tensor, batch=None) -> dict:
         """One discriminator step then one generator step (non-saturating GAN)."""
@@ -759,14 +801,12 @@ class GANIM(BaseDeepClusterer):
         self.best_head_ = int(np.argmin(self.head_losses_[: self.n_heads]))
 
     def _proba(self, x):
-        clf = self.net_.module_
-        m = self.net_.discriminator_(x, dropout=0.0)[0]
-        return torch.softmax(clf.heads[self.best_head_](clf.hidden(m)), dim=1)
+        return self.net_.cluster_proba(x, head=self.best_head_)
 
     def _embed(self, x):
         if self.transform_mode == "proba":
             return self._proba(x)
-        return self.net_.discriminator_(x, dropout=0.0)[0]
+        return self.net_.embed(x)
 
     def _n_transform_features(self):
         # Mirrors _embed: the best head's probabilities, or the discriminator's features M.
@@ -801,29 +841,4 @@ class GANIM(BaseDeepClusterer):
         return super().sample(n_samples, cluster)
 
     def _generate(self, n, clusters, generator, cluster):
-        gen = self.net_.generator_
-        device = clusters.device
-
-        def draw(size):
-            z = torch.rand((size, gen.noise_dim), generator=generator, device=device) * 2 - 1
-            x = gen(z)
-            return x, self._proba(x).argmax(dim=1)
-
-        k = cluster
-        if k is None:
-            return draw(n)
-        found, n_found, n_drawn = [], 0, 0
-        for _ in range(_SAMPLE_MAX_BATCHES):
-            x, y = draw(_SAMPLE_BATCH)
-            n_drawn += _SAMPLE_BATCH
-            found.append(x[y == k])
-            n_found += len(found[-1])
-            if n_found >= n:
-                x = torch.cat(found)[:n]
-                return x, torch.full((n,), int(k), device=device, dtype=torch.long)
-        raise ValueError(
-            f"Only {n_found} of {n_drawn} generated samples were assigned to cluster {k}, "
-            f"fewer than the {n} requested: the generator (nearly) never produces this "
-            "cluster. Ask for fewer samples, use cluster=None, or train the GAN longer "
-            "(gan_epochs)."
-        )
+        return self.net_.generate(clusters, generator, cluster, head=self.best_head_)

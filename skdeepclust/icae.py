@@ -124,12 +124,32 @@ class ICAENet(ClusterNet):
     ----------
     noise_scale : float
         Std of the Gaussian noise added to the unit latents before the Sobel branch
-        (Eq. 4-5, ``alpha * beta`` with ``alpha = 1`` on the unit sphere).
+        (Eq. 4-5, ``alpha * beta`` with ``alpha = 1`` on the unit sphere); also the
+        noise of :meth:`generate`.
+    temperature : float
+        ``cluster_proba`` is ``softmax(cosine / temperature)`` over the centroids.
     """
 
-    def __init__(self, *args, noise_scale=0.05, **kwargs):
+    def __init__(self, *args, noise_scale=0.05, temperature=0.1, **kwargs):
         super().__init__(*args, **kwargs)
         self.noise_scale = noise_scale
+        self.temperature = temperature
+
+    # ------------------------------------------------------------------ inference
+    def cluster_proba(self, x):
+        return torch.softmax(self.module_.cosine(x) / self.temperature, dim=1)
+
+    def embed(self, x):
+        return self.module_.encode(x)
+
+    def sample_score(self, x):
+        return self.module_.cosine(x).max(dim=1).values
+
+    def generate(self, clusters, generator=None, cluster=None):
+        m = self.module_
+        centres = m.centroids[clusters]
+        noise = torch.randn(centres.shape, generator=generator, device=centres.device)
+        return m.decode(centres + self.noise_scale * noise)  # paper Sec. 4.7
 
     def compute_terms(self, X, indices):
         m = self.module_
@@ -396,6 +416,7 @@ class ICAE(BaseDeepClusterer):
                 "sobel": self.sobel_weight,
             },
             "noise_scale": float(self.noise_scale),
+            "temperature": float(self.temperature),
         }
 
     def _auto_max_epochs(self, spec):
@@ -404,18 +425,3 @@ class ICAE(BaseDeepClusterer):
     def _after_fit(self, X_net):
         self.centroids_ = self.net_.module_.centroids.cpu().numpy()
         self.cluster_centers_ = self.centroids_
-
-    def _proba(self, x):
-        return torch.softmax(self.net_.module_.cosine(x) / self.temperature, dim=1)
-
-    def _embed(self, x):
-        return self.net_.module_.encode(x)
-
-    def _score_batch(self, x):
-        return self.net_.module_.cosine(x).max(dim=1).values
-
-    def _generate(self, n, clusters, generator, cluster):
-        m = self.net_.module_
-        centres = m.centroids[clusters]
-        noise = torch.randn(centres.shape, generator=generator, device=centres.device)
-        return m.decode(centres + self.noise_scale * noise)  # paper Sec. 4.7

@@ -151,6 +151,33 @@ class VariationalNet(ClusterNet):
         self.consistency = consistency
         self.consistency_weight = consistency_weight
 
+    # ------------------------------------------------------------------ inference
+    def cluster_proba(self, x):
+        return torch.softmax(self.module_.classify(x), dim=1)
+
+    def embed(self, x):
+        # The posterior mean of the most likely cluster's Gaussian.
+        logits, mu, _ = self.module_.encode(x)
+        k = logits.argmax(dim=1)
+        return mu[torch.arange(len(x), device=mu.device), k]
+
+    def sample_score(self, x):
+        # A plug-in estimate of each sample's ELBO (Eq. 13), all weights 1.
+        m = self.module_
+        logits, mu, logvar = m.encode(x)
+        log_px = m.log_likelihood(x.flatten(1).unsqueeze(1), m.decode(mu))
+        prior_mu, prior_logvar = m.prior()
+        kl_z = gaussian_kl_diag(mu, logvar, prior_mu, prior_logvar)
+        rec, kl_k, kl_zq = elbo_terms(log_px, logits, kl_z)
+        return rec - kl_k - kl_zq
+
+    def generate(self, clusters, generator=None, cluster=None):
+        m = self.module_
+        mu, logvar = m.prior()
+        eps = torch.randn((len(clusters), m.latent_dim), generator=generator, device=mu.device)
+        z = mu[clusters] + torch.exp(0.5 * logvar[clusters]) * eps
+        return m.mean(z)
+
     def compute_terms(self, X, indices):
         m = self.module_
         n = len(X)
@@ -571,28 +598,3 @@ class VariationalClustering(BaseDeepClusterer):
         self.prior_means_ = mu.detach().cpu().numpy()
         self.prior_variances_ = logvar.detach().exp().cpu().numpy()
         self.cluster_centers_ = self.prior_means_
-
-    # ------------------------------------------------------------------ inference
-    def _proba(self, x):
-        return torch.softmax(self.net_.module_.classify(x), dim=1)
-
-    def _embed(self, x):
-        logits, mu, _ = self.net_.module_.encode(x)
-        k = logits.argmax(dim=1)
-        return mu[torch.arange(len(x), device=mu.device), k]
-
-    def _score_batch(self, x):
-        m = self.net_.module_
-        logits, mu, logvar = m.encode(x)
-        log_px = m.log_likelihood(x.flatten(1).unsqueeze(1), m.decode(mu))
-        prior_mu, prior_logvar = m.prior()
-        kl_z = gaussian_kl_diag(mu, logvar, prior_mu, prior_logvar)
-        rec, kl_k, kl_zq = elbo_terms(log_px, logits, kl_z)
-        return rec - kl_k - kl_zq
-
-    def _generate(self, n, clusters, generator, cluster):
-        m = self.net_.module_
-        mu, logvar = m.prior()
-        eps = torch.randn((n, m.latent_dim), generator=generator, device=mu.device)
-        z = mu[clusters] + torch.exp(0.5 * logvar[clusters]) * eps
-        return m.mean(z)

@@ -210,10 +210,11 @@ def test_sample_cluster_k_and_its_error(fitted, monkeypatch):
     assert Xk.shape == (6, 64) and (yk == k).all()
     assert (fitted.predict(Xk) == k).mean() >= 0.8  # up to rounding at the data's edges
 
-    def always_zero(x):
+    def always_zero(x, head=0):
         return F.one_hot(torch.zeros(len(x), dtype=torch.long), fitted.n_clusters).float()
 
-    monkeypatch.setattr(fitted, "_proba", always_zero)
+    # The net labels what it generates (the estimator only batches and converts).
+    monkeypatch.setattr(fitted.net_, "cluster_proba", always_zero)
     monkeypatch.setattr(ganim_module, "_SAMPLE_MAX_BATCHES", 2)
     with pytest.raises(ValueError, match="never produces this cluster"):
         fitted.sample(3, cluster=1)
