@@ -194,6 +194,46 @@ class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, ClusterMixin, Transform
     def _score_batch(self, x: Tensor) -> Tensor:
         return self.net_.sample_score(x)
 
+    def _user_encoder(self, spec: InputSpec,
+                      shape: tuple[int, ...] | None = None) -> tuple[torch.nn.Module, int] | None:
+        """The user's ``encoder`` parameter as ``(network, feature size)``, or ``None``.
+
+        A module is deep-copied (each fit trains its own copy and the parameter stays
+        untouched, as scikit-learn expects); a callable is called with the shape of one
+        network-space sample, ``(C, H, W)`` for images or ``(n_features,)`` for tabular
+        data (``shape`` when the method feeds the encoder something else, e.g. grey images).
+        The feature size comes from one forward pass on zeros in eval mode.
+        """
+        enc = getattr(self, "encoder", None)
+        if enc is None:
+            return None
+        shape = tuple(spec.tensor_shape if shape is None else shape)
+        if isinstance(enc, torch.nn.Module):
+            module = copy.deepcopy(enc)
+        elif callable(enc):
+            module = enc(shape)
+            if not isinstance(module, torch.nn.Module):
+                raise TypeError(
+                    "encoder, when a callable, must return a torch.nn.Module built for the "
+                    f"input shape it receives; got {type(module).__name__}."
+                )
+        else:
+            raise TypeError(
+                "encoder must be None, a torch.nn.Module or a callable that builds one from "
+                f"the input shape; got {type(enc).__name__}."
+            )
+        was = module.training
+        module.eval()  # batch norm: no running-statistics update from the probe
+        with torch.no_grad():
+            out = module(torch.zeros((2, *shape)))
+        module.train(was)
+        if not isinstance(out, Tensor) or out.ndim != 2:
+            raise ValueError(
+                f"encoder must map a batch of shape (N, *{shape}) to "
+                f"features of shape (N, F); got {getattr(out, 'shape', type(out))}."
+            )
+        return module, int(out.shape[1])
+
     def _after_fit(self, X_net: Tensor) -> None:
         """Set method-specific fitted attributes (``cluster_centers_`` ...)."""
 

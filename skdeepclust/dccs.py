@@ -316,6 +316,15 @@ class DCCS(BaseDeepClusterer):
         Shape ``(height, width)`` or ``(height, width, channels)`` of one sample when ``X``
         is 2-D. ``None`` infers a square one-channel image when the number of features is a
         perfect square of at least 8x8, and tabular data otherwise (MLP encoder).
+    encoder : torch.nn.Module, callable or None, default=None
+        Your own feature network in place of the default trunk: a module mapping a batch of
+        shape ``(N, C, H, W)`` (images, values in [0, 1]) or ``(N, n_features)`` (tabular
+        data) to features ``(N, F)``, or a callable that builds one from the shape of one
+        sample, e.g. ``lambda shape: MyNet(in_channels=shape[0])``. A module is copied at
+        each fit, so the one you pass is never trained. The method's own layers (the
+        category-style head ``[Zc, Zs]``, whose features also feed the mutual-information
+        discriminator) follow it. With ``grayscale=True`` colour images reach it as one grey
+        channel, ``(1, H, W)``. ``save`` cannot store it: use pickle or joblib.
     device : str, default="auto"
         Torch device; ``"auto"`` uses CUDA when it is available.
     precision : {"float32", "bfloat16"}, default="float32"
@@ -454,6 +463,7 @@ class DCCS(BaseDeepClusterer):
         lr=5e-4,
         augmentation="auto",
         image_shape=None,
+        encoder=None,
         device="auto",
         precision="float32",
         channels_last=False,
@@ -478,6 +488,7 @@ class DCCS(BaseDeepClusterer):
         self.lr = lr
         self.augmentation = augmentation
         self.image_shape = image_shape
+        self.encoder = encoder
         self.device = device
         self.precision = precision
         self.channels_last = channels_last
@@ -502,12 +513,16 @@ class DCCS(BaseDeepClusterer):
     def _build_module(self, spec):
         k, s = int(self.n_clusters), int(self.style_dim)
         if not spec.is_image:
-            return CategoryStyleEncoder(None, spec.n_features, k, s, hidden=256)
+            user = self._user_encoder(spec)
+            trunk, dim = user if user is not None else (None, spec.n_features)
+            return CategoryStyleEncoder(trunk, dim, k, s, hidden=256, init_trunk=user is None)
         h, w, c = spec.image_shape
         grey = bool(self.grayscale) and c == 3
-        trunk, dim = dccs_trunk(1 if grey else c, (h, w))
+        # The encoder sees the images after the grey conversion.
+        user = self._user_encoder(spec, (1, h, w) if grey else None)
+        trunk, dim = user if user is not None else dccs_trunk(1 if grey else c, (h, w))
         return CategoryStyleEncoder(trunk, dim, k, s, hidden=256 if self._small(spec) else 1024,
-                                    grayscale=grey)
+                                    grayscale=grey, init_trunk=user is None)
 
     def _net_params(self, spec):
         encoder_features = self._build_module(spec).feature_dim

@@ -90,7 +90,8 @@ class ICAEModule(nn.Module):
     """Auto-encoder whose latents live on the unit sphere, with fixed PEDCC centroids."""
 
     def __init__(self, spec: InputSpec, latent_dim: int, centroids: np.ndarray,
-                 base_channels: int = 32, max_channels: int = 512):
+                 base_channels: int = 32, max_channels: int = 512,
+                 trunk: tuple[nn.Module, int] | None = None):
         super().__init__()
         self.latent_dim = int(latent_dim)
         if spec.is_image:
@@ -100,6 +101,9 @@ class ICAEModule(nn.Module):
         else:
             self.encoder = MLPEncoder(spec.n_features, latent_dim)
             self.decoder = MLPDecoder(latent_dim, spec.n_features)
+        if trunk is not None:  # the user's features, then a linear map to the latent
+            features, dim = trunk
+            self.encoder = nn.Sequential(features, nn.Linear(dim, latent_dim))
         self.register_buffer("centroids", torch.as_tensor(centroids, dtype=torch.float32))
 
     def encode(self, x: Tensor) -> Tensor:
@@ -238,6 +242,14 @@ class ICAE(BaseDeepClusterer):
         Shape ``(height, width)`` or ``(height, width, channels)`` (channels last) of one
         sample when ``X`` is 2-D. ``None`` infers a square one-channel image when the number
         of features is a perfect square of at least 8x8, and tabular data otherwise.
+    encoder : torch.nn.Module, callable or None, default=None
+        Your own feature network in place of the default trunk: a module mapping a batch of
+        shape ``(N, C, H, W)`` (images, values in [0, 1]) or ``(N, n_features)`` (tabular
+        data) to features ``(N, F)``, or a callable that builds one from the shape of one
+        sample, e.g. ``lambda shape: MyNet(in_channels=shape[0])``. A module is copied at
+        each fit, so the one you pass is never trained. The method's own layers (a linear
+        layer to the ``latent_dim`` latent; the decoder keeps its default shape) follow it.
+        ``save`` cannot store it: use pickle or joblib.
     device : str, default="auto"
         Torch device; ``"auto"`` uses CUDA when it is available.
     precision : {"float32", "bfloat16"}, default="float32"
@@ -360,6 +372,7 @@ class ICAE(BaseDeepClusterer):
         lr=1e-3,
         augmentation="auto",
         image_shape=None,
+        encoder=None,
         device="auto",
         precision="float32",
         channels_last=False,
@@ -384,6 +397,7 @@ class ICAE(BaseDeepClusterer):
         self.lr = lr
         self.augmentation = augmentation
         self.image_shape = image_shape
+        self.encoder = encoder
         self.device = device
         self.precision = precision
         self.channels_last = channels_last
@@ -405,7 +419,7 @@ class ICAE(BaseDeepClusterer):
         seed = int(torch.randint(0, 2**31 - 1, (1,)).item())
         centroids = pedcc(self.n_clusters, self.latent_dim, random_state=seed)
         return ICAEModule(spec, self.latent_dim, centroids, self.base_channels,
-                          self.max_channels)
+                          self.max_channels, trunk=self._user_encoder(spec))
 
     def _net_params(self, spec):
         return {

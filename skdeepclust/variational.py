@@ -54,7 +54,8 @@ class VariationalModule(nn.Module):
     """
 
     def __init__(self, spec: InputSpec, n_clusters: int, latent_dim: int, likelihood: str,
-                 prior_init_scale: float = 1.0, base_channels: int = 32, hidden: int = 256):
+                 prior_init_scale: float = 1.0, base_channels: int = 32, hidden: int = 256,
+                 trunk: tuple[nn.Module, int] | None = None):
         super().__init__()
         self.n_clusters = n_clusters
         self.latent_dim = latent_dim
@@ -75,6 +76,8 @@ class VariationalModule(nn.Module):
         else:
             self.trunk = mlp((n_out, hidden, hidden), batch_norm=False, last_activation=True)
             feat = hidden
+        if trunk is not None:  # the user's feature network
+            self.trunk, feat = trunk
         self.qk = nn.Linear(feat, n_clusters)
         # q(z|x,k): Linear([h, e_k]) = qz_h(h) + qz_e[k]; same init range as that Linear.
         self.qz_h = nn.Linear(feat, hidden)
@@ -308,6 +311,13 @@ class VariationalClustering(BaseDeepClusterer):
         Shape ``(height, width)`` or ``(height, width, channels)`` (channels last) of one
         sample when ``X`` is 2-D. ``None`` infers a square one-channel image when the number
         of features is a perfect square of at least 8x8, and tabular data otherwise.
+    encoder : torch.nn.Module, callable or None, default=None
+        Your own feature network in place of the default trunk: a module mapping a batch of
+        shape ``(N, C, H, W)`` (images, values in [0, 1]) or ``(N, n_features)`` (tabular
+        data) to features ``(N, F)``, or a callable that builds one from the shape of one
+        sample, e.g. ``lambda shape: MyNet(in_channels=shape[0])``. A module is copied at
+        each fit, so the one you pass is never trained. The method's own layers (``q(k|x)``
+        and ``q(z|x,k)``) follow it. ``save`` cannot store it: use pickle or joblib.
     device : str, default="auto"
         Torch device; ``"auto"`` uses CUDA when it is available.
     precision : {"float32", "bfloat16"}, default="float32"
@@ -478,6 +488,7 @@ class VariationalClustering(BaseDeepClusterer):
         lr=1e-3,
         augmentation="auto",
         image_shape=None,
+        encoder=None,
         device="auto",
         precision="float32",
         channels_last=False,
@@ -505,6 +516,7 @@ class VariationalClustering(BaseDeepClusterer):
         self.lr = lr
         self.augmentation = augmentation
         self.image_shape = image_shape
+        self.encoder = encoder
         self.device = device
         self.precision = precision
         self.channels_last = channels_last
@@ -553,7 +565,8 @@ class VariationalClustering(BaseDeepClusterer):
     def _build_module(self, spec):
         return VariationalModule(spec, self.n_clusters, self.latent_dim,
                                  self._resolve_likelihood(spec),
-                                 float(self.prior_init_scale), self.base_channels)
+                                 float(self.prior_init_scale), self.base_channels,
+                                 trunk=self._user_encoder(spec))
 
     def _aug_milestones(self, max_epochs: int) -> list[tuple[int, float]] | None:
         if self.aug_schedule is None:

@@ -89,10 +89,14 @@ class CategoryStyleEncoder(nn.Module):
         Width of the hidden layer.
     grayscale : bool, default=False
         Convert RGB input to grey first (the paper's colour setting).
+    init_trunk : bool, default=True
+        Apply the authors' Xavier initialisation to ``trunk`` too; ``False`` keeps a
+        user's (possibly pretrained) weights and initialises only the layers built here.
     """
 
     def __init__(self, trunk: nn.Module | None, feature_dim: int, n_clusters: int,
-                 style_dim: int, hidden: int, grayscale: bool = False):
+                 style_dim: int, hidden: int, grayscale: bool = False,
+                 init_trunk: bool = True):
         super().__init__()
         self.n_clusters = int(n_clusters)
         self.style_dim = int(style_dim)
@@ -107,7 +111,10 @@ class CategoryStyleEncoder(nn.Module):
             nn.Linear(feature_dim, hidden, bias=False), nn.BatchNorm1d(hidden), _lrelu(),
             nn.Linear(hidden, self.n_clusters + self.style_dim),
         )
-        xavier_init(self)
+        if init_trunk:
+            xavier_init(self)
+        else:
+            xavier_init(self.head)
 
     @property
     def latent_dim(self) -> int:
