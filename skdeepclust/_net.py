@@ -10,7 +10,7 @@ update, whatever its optimiser, goes through :meth:`ClusterNet.optimizer_step`.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager
 
 import torch
