@@ -184,8 +184,7 @@ class DCCSNet(ClusterNet):
                 torch.cat([features, z], dim=1), torch.cat([features, z_neg], dim=1)]))
             terms["mi"] = jsd_mi_loss(scores[:n], scores[n:])  # Eq. 6 (x 1/2, see Notes)
         if logits_aug is not None:
-            terms["aug"] = categorical_kl(F.log_softmax(logits, dim=1),
-                                          F.log_softmax(logits_aug, dim=1))  # Eq. 7
+            terms["aug"] = categorical_kl(logits, logits_aug).mean()  # Eq. 7
         if self.uses_critic():
             self.critic_.requires_grad_(False)  # C is a fixed function in this step
             try:

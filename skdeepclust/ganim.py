@@ -22,8 +22,8 @@ from .losses import (
     feature_clip_penalty,
     gan_discriminator_loss,
     gan_generator_loss,
+    categorical_kl,
     information_terms,
-    kl_divergence,
     virtual_adversarial_perturbation,
 )
 from .nn import (
@@ -56,6 +56,11 @@ def _recalibrate_batch_norm(module: nn.Module, calls) -> None:
             fn(x)
     for m, mom in zip(norms, momenta):
         m.momentum = mom
+
+
+def _summed_kls(ps: list[Tensor], qs: list[Tensor]) -> Tensor:
+    """``sum_i KL(p_i || q_i)`` for each head, shape ``(n_heads,)``."""
+    return torch.stack([categorical_kl(p, q, inputs="probs").sum() for p, q in zip(ps, qs)])
 
 
 class GANIMNet(ClusterNet):
@@ -312,7 +317,8 @@ class GANIMNet(ClusterNet):
                 clf, m_rep, probs_rep, self.vat_xi, self.vat_eps, generator=self._generator)
             probs_adv = clf(m_rep + r_adv)
             terms["vat"] = torch.stack([
-                kl_divergence(p.detach(), q).mean() for p, q in zip(probs_rep, probs_adv)
+                categorical_kl(p.detach(), q, inputs="probs").mean()
+                for p, q in zip(probs_rep, probs_adv)
             ]).mean()
         return terms
 
@@ -358,13 +364,13 @@ class GANIMNet(ClusterNet):
                 if self.weight("dropout") and self.n_dropout_copies > 0:
                     for _ in range(r):
                         qs = clf(self.features(xb, self.dropout_rate))
-                        drop += torch.stack([kl_divergence(p, q).sum() for p, q in zip(pb, qs)]) / r
+                        drop += _summed_kls(pb, qs) / r
             if self.weight("vat"):
                 r_adv = virtual_adversarial_perturbation(
                     clf, mb, pb, self.vat_xi, self.vat_eps, generator=gen)
                 with torch.no_grad():
                     qs = clf(mb + r_adv)
-                    vat += torch.stack([kl_divergence(p, q).sum() for p, q in zip(pb, qs)])
+                    vat += _summed_kls(pb, qs)
         n = len(m)
         losses = []
         for j, (p, delta) in enumerate(zip(probs, self.deltas)):

@@ -21,11 +21,11 @@ from .callbacks import LossWeightSchedule
 from .losses import (
     augmentation_loss,
     bernoulli_log_likelihood,
-    categorical_kl_uniform,
     elbo_terms,
     gaussian_kl_diag,
     gaussian_log_likelihood,
-    marginal_entropy_gap,
+    kl_to_uniform,
+    log_marginal,
 )
 from .nn import downsampling_plan, mlp
 
@@ -190,6 +190,7 @@ class VariationalNet(ClusterNet):
         # pixels, latents and clusters, so they are computed in float32.
         logits, mu, logvar = (t.float() for t in m.encode(xs))
         terms = {}
+        log_px = kl_z = None  # the parts of Eq. 13 whose weight is zero are not computed
         if self.weight("recon"):
             std = torch.exp(0.5 * logvar)
             # One reparameterised z per cluster; the sum over k is exact (no sampled k).
@@ -197,15 +198,19 @@ class VariationalNet(ClusterNet):
                               dtype=mu.dtype)
             log_px = m.log_likelihood(xs.flatten(1).unsqueeze(1),
                                       m.decode(mu + std * eps).float())
-            terms["recon"] = -(torch.softmax(logits, dim=1) * log_px).sum(dim=1).mean()
         if self.weight("kl"):
             prior_mu, prior_logvar = m.prior()
             kl_z = gaussian_kl_diag(mu, logvar, prior_mu, prior_logvar)
-            terms["kl"] = (torch.softmax(logits, dim=1) * kl_z).sum(dim=1).mean()
+        rec, kl_k, kl_zq = elbo_terms(log_px, logits, kl_z)
+        if rec is not None:
+            terms["recon"] = -rec.mean()
+        if kl_zq is not None:
+            terms["kl"] = kl_zq.mean()
         if self.weight("entropy"):
-            terms["entropy"] = categorical_kl_uniform(logits).mean()
+            terms["entropy"] = kl_k.mean()
         if self.weight("balance"):
-            terms["balance"] = marginal_entropy_gap(logits)
+            # Not in the paper: KL(mean_i q(.|x_i) || U_K), the balance term (see Notes).
+            terms["balance"] = kl_to_uniform(log_marginal(logits), inputs="log_probs")
         if X_aug is not None and self.weight("aug"):
             std = torch.exp(0.5 * logvar)
             terms["aug"] = augmentation_loss(

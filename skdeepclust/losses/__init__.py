@@ -1,25 +1,26 @@
 """Loss functions as small pure functions over tensors.
 
 Each cites the equation of the paper it implements; each is tested against a plain
-reference implementation and with ``torch.autograd.gradcheck`` in float64.
+reference implementation and with ``torch.autograd.gradcheck`` in float64. Divergences
+between categorical distributions have one vocabulary (:mod:`.divergence`):
+:func:`categorical_kl` and :func:`kl_to_uniform`, with an explicit ``inputs=`` convention
+(logits, log-probabilities or probabilities).
 """
 
 from .adversarial import (
-    categorical_kl,
     gradient_penalty,
     jsd_mi_loss,
     wasserstein_critic_loss,
     wasserstein_generator_loss,
 )
 from .consistency import latent_consistency
+from .divergence import categorical_kl, kl_to_uniform, log_marginal
 from .gaussian import (
     augmentation_loss,
     bernoulli_log_likelihood,
-    categorical_kl_uniform,
     elbo_terms,
     gaussian_kl_diag,
     gaussian_log_likelihood,
-    marginal_entropy_gap,
     w2_squared_diag_gaussian,
 )
 from .information import (
@@ -30,7 +31,6 @@ from .information import (
     gan_generator_loss,
     information_maximization_loss,
     information_terms,
-    kl_divergence,
     marginal_kl,
 )
 from .mmd import mmd, multi_gaussian_kernel, pairwise_sq_dists
@@ -40,7 +40,6 @@ from .vat import vat_loss, virtual_adversarial_perturbation
 __all__ = [
     "augmentation_loss",
     "bernoulli_log_likelihood",
-    "categorical_kl_uniform",
     "categorical_kl",
     "conditional_entropy",
     "dropout_consistency_loss",
@@ -54,9 +53,9 @@ __all__ = [
     "information_maximization_loss",
     "information_terms",
     "jsd_mi_loss",
-    "kl_divergence",
+    "kl_to_uniform",
     "latent_consistency",
-    "marginal_entropy_gap",
+    "log_marginal",
     "marginal_kl",
     "mmd",
     "multi_gaussian_kernel",

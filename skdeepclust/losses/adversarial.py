@@ -1,5 +1,6 @@
-"""Wasserstein prior matching with a gradient penalty, the JSD mutual-information estimator and
-the categorical KL of DCCS (Zhao et al., ECCV 2020, Eq. 6-11)."""
+"""Wasserstein prior matching with a gradient penalty and the JSD mutual-information estimator
+of DCCS (Zhao et al., ECCV 2020, Eq. 6, 8-11); its categorical KL (Eq. 7) is
+:func:`~skdeepclust.losses.categorical_kl`."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ import torch.nn.functional as F
 from torch import Tensor
 
 __all__ = [
-    "categorical_kl",
     "gradient_penalty",
     "jsd_mi_loss",
     "wasserstein_critic_loss",
@@ -64,12 +64,3 @@ def jsd_mi_loss(pos_scores: Tensor, neg_scores: Tensor) -> Tensor:
     pos = F.softplus(-pos_scores).mean()
     neg = F.softplus(neg_scores).mean()
     return 0.5 * (pos + neg)
-
-
-def categorical_kl(log_p: Tensor, log_q: Tensor) -> Tensor:
-    """Eq. 7: ``mean_i KL(p_i || q_i) = mean_i sum_k p_ik (log p_ik - log q_ik)``.
-
-    Takes log-probabilities (``log_softmax`` of logits), which is exact and stable even for
-    near one-hot rows; gradients flow into both sides (as in the authors' code).
-    """
-    return (log_p.exp() * (log_p - log_q)).sum(dim=-1).mean()

@@ -12,14 +12,14 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from .divergence import categorical_kl, kl_to_uniform
+
 __all__ = [
     "augmentation_loss",
     "bernoulli_log_likelihood",
-    "categorical_kl_uniform",
     "elbo_terms",
     "gaussian_kl_diag",
     "gaussian_log_likelihood",
-    "marginal_entropy_gap",
     "w2_squared_diag_gaussian",
 ]
 
@@ -41,16 +41,6 @@ def w2_squared_diag_gaussian(mu1: Tensor, std1: Tensor, mu2: Tensor, std2: Tenso
     return ((mu1 - mu2) ** 2).sum(dim=-1) + ((std1 - std2) ** 2).sum(dim=-1)
 
 
-def categorical_kl_uniform(logits: Tensor) -> Tensor:
-    """``KL(softmax(logits) || Uniform(K)) = sum_k q_k log q_k + log K`` per row.
-
-    This is ``E_q[log q(k|x) - log p(k)]`` of Eq. 12-13 with the constant ``log p(k)`` kept,
-    so that it is non-negative (0 for a uniform ``q``, ``log K`` for a one-hot one).
-    """
-    logq = F.log_softmax(logits, dim=-1)
-    return (logq.exp() * logq).sum(dim=-1) + math.log(logits.shape[-1])
-
-
 def bernoulli_log_likelihood(x: Tensor, logits: Tensor) -> Tensor:
     """``log Bernoulli(x; sigmoid(logits))`` summed over the last dimension; ``x`` may be soft
     (in [0, 1]), which gives the negative binary cross-entropy."""
@@ -66,26 +56,34 @@ def gaussian_log_likelihood(x: Tensor, mean: Tensor, logvar: Tensor) -> Tensor:
     ).sum(dim=-1)
 
 
-def elbo_terms(log_px: Tensor, logits: Tensor, kl_z: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+def elbo_terms(log_px: Tensor | None, logits: Tensor,
+               kl_z: Tensor | None) -> tuple[Tensor | None, Tensor, Tensor | None]:
     """Per-sample terms of Eq. 13, summed over all ``K`` clusters with weights ``q(k|x)``.
+
+    The one definition of the ELBO: training (each part a loss term, weighted) and
+    ``VariationalClustering.score`` (their sum) both use it.
 
     Parameters
     ----------
-    log_px : Tensor of shape (B, K)
-        ``log p(x_i | z_ik)`` with ``z_ik`` drawn from ``q(z | x_i, k)``.
+    log_px : Tensor of shape (B, K) or None
+        ``log p(x_i | z_ik)`` with ``z_ik`` drawn from ``q(z | x_i, k)``; ``None`` when the
+        reconstruction part is not needed (its weight is zero).
     logits : Tensor of shape (B, K)
         Logits of ``q(k | x_i)``.
-    kl_z : Tensor of shape (B, K)
-        ``KL(q(z | x_i, k) || p(z | k))``.
+    kl_z : Tensor of shape (B, K) or None
+        ``KL(q(z | x_i, k) || p(z | k))``, or ``None`` when not needed.
 
     Returns
     -------
     rec, kl_k, kl_z : Tensors of shape (B,)
-        ``sum_k q_ik log_px_ik``, ``KL(q(k|x_i) || p(k))`` and ``sum_k q_ik kl_z_ik``; the
-        ELBO is ``rec - kl_k - kl_z``.
+        ``sum_k q_ik log_px_ik``, ``KL(q(k|x_i) || p(k))`` (uniform ``p(k)``) and
+        ``sum_k q_ik kl_z_ik``; the ELBO is ``rec - kl_k - kl_z``. ``rec`` and ``kl_z`` are
+        ``None`` when their input is.
     """
     q = torch.softmax(logits, dim=-1)
-    return (q * log_px).sum(dim=-1), categorical_kl_uniform(logits), (q * kl_z).sum(dim=-1)
+    rec = None if log_px is None else (q * log_px).sum(dim=-1)
+    kl_zq = None if kl_z is None else (q * kl_z).sum(dim=-1)
+    return rec, kl_to_uniform(logits), kl_zq
 
 
 def augmentation_loss(logits: Tensor, logits_aug: Tensor, mu: Tensor, std: Tensor,
@@ -105,22 +103,9 @@ def augmentation_loss(logits: Tensor, logits_aug: Tensor, mu: Tensor, std: Tenso
         q = torch.softmax(logits, dim=-1)
         cons = ((q - torch.softmax(logits_aug, dim=-1)) ** 2).sum(dim=-1)
     elif consistency == "kl":
-        logq = F.log_softmax(logits, dim=-1)
-        q = logq.exp()
-        cons = (q * (logq - F.log_softmax(logits_aug, dim=-1))).sum(dim=-1)
+        q = torch.softmax(logits, dim=-1)
+        cons = categorical_kl(logits, logits_aug)
     else:
         raise ValueError(f"consistency must be 'l2' or 'kl', got {consistency!r}.")
     w2 = w2_squared_diag_gaussian(mu, std, mu_aug, std_aug)
     return consistency_weight * cons + (q * w2).sum(dim=-1)
-
-
-def marginal_entropy_gap(logits: Tensor) -> Tensor:
-    """``log K - H(mean_i q(.|x_i))``, a scalar: 0 when the clusters are used equally.
-
-    Not in the paper (see :class:`~skdeepclust.VariationalClustering`'s Notes): the
-    balance term of IMSAT/IIC, which prevents every sample from joining one cluster.
-    """
-    k = logits.shape[-1]
-    # log of the mean of softmax rows, computed in log space.
-    log_pbar = torch.logsumexp(F.log_softmax(logits, dim=-1), dim=0) - math.log(len(logits))
-    return (log_pbar.exp() * log_pbar).sum() + math.log(k)

@@ -9,6 +9,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from .divergence import EPS, categorical_kl, kl_to_uniform
+
 __all__ = [
     "conditional_entropy",
     "dropout_consistency_loss",
@@ -17,21 +19,8 @@ __all__ = [
     "gan_generator_loss",
     "information_maximization_loss",
     "information_terms",
-    "kl_divergence",
     "marginal_kl",
 ]
-
-#: Probabilities are clipped to ``[EPS, 1]`` before a logarithm (the authors' ``kld``).
-EPS = 1e-16
-
-
-def kl_divergence(p: Tensor, q: Tensor, eps: float = EPS) -> Tensor:
-    """Row-wise ``KL(p || q) = sum_k p_k (log p_k - log q_k)``, shape ``(N,)``.
-
-    Both sides are clipped to ``[eps, 1]`` inside the logarithms (as the authors' code), so
-    one-hot rows are fine; gradients flow into both ``p`` and ``q``.
-    """
-    return (p * (p.clamp(eps, 1.0).log() - q.clamp(eps, 1.0).log())).sum(dim=-1)
 
 
 def marginal_kl(probs: Tensor, delta: float = 0.0, eps: float = EPS) -> Tensor:
@@ -42,8 +31,7 @@ def marginal_kl(probs: Tensor, delta: float = 0.0, eps: float = EPS) -> Tensor:
     gradient). ``delta=0`` is plain information maximisation.
     """
     k = probs.shape[1]
-    p_bar = probs.mean(dim=0)
-    kl = (p_bar * (p_bar.clamp(eps, 1.0).log() + math.log(k))).sum()
+    kl = kl_to_uniform(probs.mean(dim=0), inputs="probs", eps=eps)
     return F.relu(kl - delta * math.log(k)) if k > 1 else kl * 0.0
 
 
@@ -89,7 +77,7 @@ def dropout_consistency_loss(probs: Tensor, probs_dropped: Tensor) -> Tensor:
 
     Gradients flow through both sides, as in the authors' code.
     """
-    return kl_divergence(probs, probs_dropped).mean()
+    return categorical_kl(probs, probs_dropped, inputs="probs").mean()
 
 
 def feature_clip_penalty(pre_activation: Tensor, threshold: float = 20.0) -> Tensor:

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 import torch
 from torch import Tensor
 
-from .information import kl_divergence
+from .divergence import categorical_kl
 
 __all__ = ["virtual_adversarial_perturbation", "vat_loss"]
 
@@ -65,7 +65,7 @@ def virtual_adversarial_perturbation(
             d = d / d.norm(dim=1, keepdim=True).clamp_min(1e-16)
             x = (m + xi * norms * d).requires_grad_(True)
             outs = _as_list(model_fn(x))
-            kl = torch.stack([kl_divergence(p, q).mean() for p, q in zip(targets, outs)]).mean()
+            kl = torch.stack([categorical_kl(p, q, inputs="probs").mean() for p, q in zip(targets, outs)]).mean()
             (d,) = torch.autograd.grad(kl, x)
     g = d / (d.norm(dim=1, keepdim=True) + 1e-16)
     return (eps * norms * g).detach()
@@ -82,4 +82,4 @@ def vat_loss(
     """Eq. 6 for a single head: ``mean_i KL(stopgrad p(y | m_i) || p(y | m_i + r_adv_i))``."""
     p = model_fn(m)
     r = virtual_adversarial_perturbation(model_fn, m, p, xi, eps, n_power, generator)
-    return kl_divergence(p.detach(), model_fn(m + r)).mean()
+    return categorical_kl(p.detach(), model_fn(m + r), inputs="probs").mean()
