@@ -64,6 +64,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import (REPO_ROOT, append_record, cpu_model, git_commit,  # noqa: E402
                     git_dirty, read_records)
 
+sys.path.insert(0, str(REPO_ROOT))
+from skdeepclust._registry import METHODS as SKDEEPCLUST_METHODS  # noqa: E402
+
 DATASETS = ("digits", "coil20", "mnist_10k", "fashion_10k", "cifar10_10k", "coil20_128")
 DEFAULT_DATASETS = DATASETS[:5]
 
@@ -76,10 +79,8 @@ METHODS = {
     "clustpy_vade": ("clustpy", "VaDE"),
     "clustpy_ddc": ("clustpy", "DDC"),
     "clustpy_n2d": ("clustpy", "N2D"),
-    "icae": ("skdeepclust", "ICAE"),
-    "variational": ("skdeepclust", "VariationalClustering"),
-    "dccs": ("skdeepclust", "DCCS"),
-    "ganim": ("skdeepclust", "GANIM"),
+    # Every estimator of the library's registry (skdeepclust._registry), in its order.
+    **{name: ("skdeepclust", cls) for name, cls in SKDEEPCLUST_METHODS.items()},
 }
 LIBRARIES = ("skdeepclust", "clustpy", "sklearn")
 #: One seed for the ClustPy methods (each fit is long), three for the others.

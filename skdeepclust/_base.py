@@ -27,6 +27,10 @@ from sklearn.base import (
     TransformerMixin,
 )
 from sklearn.utils import check_random_state
+
+# scikit-learn's own constraint vocabulary (what its estimators declare in
+# ``_parameter_constraints``; ``BaseEstimator._validate_params`` checks them).
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 from torch import Tensor
 
@@ -46,6 +50,20 @@ __all__ = ["BaseDeepClusterer"]
 
 #: Values of the ``precision`` parameter: plain float32, or bfloat16 autocast.
 PRECISIONS = ("float32", "bfloat16")
+
+# Constraints shared by the methods' ``_parameter_constraints``.
+#: An int >= 1 (sizes, counts).
+POSITIVE_INT = Interval(Integral, 1, None, closed="left")
+#: An int >= 0.
+NON_NEGATIVE_INT = Interval(Integral, 0, None, closed="left")
+#: A number > 0 (learning rates, scales).
+POSITIVE_REAL = Interval(Real, 0, None, closed="neither")
+#: A number >= 0: every loss weight unless its method says otherwise (0 turns a term off).
+WEIGHT = Interval(Real, 0, None, closed="left")
+#: A probability-like rate in [0, 1).
+RATE = Interval(Real, 0, 1, closed="left")
+#: The ``encoder`` parameter of the methods whose paper has an encoder.
+ENCODER = [callable, None]
 
 
 def _draw_seed(random_state) -> int:
@@ -90,34 +108,6 @@ def _torch_threads(n_threads: int | None, device: torch.device):
         torch.set_num_threads(old)
 
 
-def check_int_param(est, name: str, low: int, high: int | None = None, allow=()) -> None:
-    """Raise a ValueError naming ``name`` unless ``est.<name>`` is an int in range (or in
-    ``allow``). Shared by every estimator's parameter validation."""
-    v = getattr(est, name)
-    if any(v is a or (isinstance(a, str) and v == a) for a in allow):
-        return
-    if not isinstance(v, Integral) or isinstance(v, bool) or v < low or (
-        high is not None and v > high
-    ):
-        bound = f"between {low} and {high}" if high is not None else f">= {low}"
-        extra = f" or one of {list(allow)}" if allow else ""
-        raise ValueError(f"{name} must be an int {bound}{extra}, got {v!r}.")
-
-
-def check_real_param(est, name: str, low: float = 0.0, high: float | None = None,
-                     strict: bool = False, allow_none: bool = False) -> None:
-    """Raise a ValueError naming ``name`` unless ``est.<name>`` is a number ``>= low`` (``>``
-    when ``strict``) and ``< high``."""
-    v = getattr(est, name)
-    if v is None and allow_none:
-        return
-    ok = isinstance(v, Real) and not isinstance(v, bool) and (
-        v > low if strict else v >= low) and (high is None or v < high)
-    if not ok:
-        bound = (f"> {low}" if strict else f">= {low}") + (f" and < {high}" if high else "")
-        raise ValueError(f"{name} must be a number {bound}, got {v!r}.")
-
-
 def _resolve_device(device) -> torch.device:
     if device is None or device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -152,6 +142,27 @@ class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, ClusterMixin, Transform
       networks (listed in ``_derived_attributes``), rebuilt by :func:`skdeepclust.load`
       rather than saved.
     """
+
+    #: scikit-learn's declaration of the valid parameter values, checked once at the start
+    #: of ``fit``; each method extends it with its own parameters (as ``KMeans`` extends
+    #: ``_BaseKMeans``'s). Rules that involve the data (``n_clusters`` against the number
+    #: of samples, ``image_shape`` against the features) are checked with the data.
+    _parameter_constraints: dict = {
+        "n_clusters": [POSITIVE_INT],
+        "max_epochs": [POSITIVE_INT, StrOptions({"auto"})],
+        "batch_size": [POSITIVE_INT],
+        "lr": [POSITIVE_REAL],
+        "augmentation": [StrOptions({"auto", *_augment.PRESETS}), callable, None],
+        "image_shape": [tuple, list, StrOptions({"tabular"}), None],
+        "device": [str, torch.device, None],
+        "precision": [StrOptions(set(PRECISIONS))],
+        "channels_last": ["boolean"],
+        "random_state": ["random_state"],
+        "n_threads": [POSITIVE_INT, None],
+        "verbose": ["verbose"],
+        "callbacks": [list, tuple, None],
+        "net_kwargs": [dict, None],
+    }
 
     _net_class: type[ClusterNet] = ClusterNet
     #: Value range of image inputs as the networks see them.
@@ -246,38 +257,20 @@ class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, ClusterMixin, Transform
         ``_derived_attributes``); called at the end of ``fit`` and by
         :func:`skdeepclust.load`."""
 
-    #: Loss weights that may be negative (the method validates them itself).
-    _signed_weights: tuple[str, ...] = ()
-
     def _validate_method_params(self, spec: InputSpec) -> None:
-        """Check the method's own parameters (called in ``fit`` before training)."""
+        """Check what ``_parameter_constraints`` cannot say (rules between parameters or
+        with the data); called in ``fit`` after the constraints."""
 
     # ------------------------------------------------------------------ validation
     def _validate_common_params(self, n_samples: int) -> None:
-        if isinstance(self.n_clusters, Integral) and self.n_clusters > n_samples >= 1:
+        # InvalidParameterError (a ValueError and a TypeError) naming the parameter, the
+        # estimator and the accepted values.
+        self._validate_params()
+        if self.n_clusters > n_samples >= 1:
             raise ValueError(
                 f"n_clusters={self.n_clusters} is larger than the number of samples "
                 f"({n_samples}). Use fewer clusters or more data."
             )
-        check_int_param(self, "n_clusters", 1, n_samples)
-        check_int_param(self, "max_epochs", 1, allow=("auto",))
-        check_int_param(self, "batch_size", 1)
-        check_int_param(self, "verbose", 0)
-        check_int_param(self, "n_threads", 1, allow=(None,))
-        check_real_param(self, "lr", strict=True)
-        if self.precision not in PRECISIONS:
-            raise ValueError(
-                f"precision must be one of {PRECISIONS}, got {self.precision!r}."
-            )
-        if not isinstance(self.channels_last, (bool, np.bool_)):
-            raise TypeError(f"channels_last must be True or False, got {self.channels_last!r}.")
-        if self.callbacks is not None and not isinstance(self.callbacks, (list, tuple)):
-            raise TypeError("callbacks must be a list of skorch callbacks (or None).")
-        if self.net_kwargs is not None and not isinstance(self.net_kwargs, dict):
-            raise TypeError("net_kwargs must be a dict of skorch NeuralNet arguments.")
-        for name in self.get_params(deep=False):
-            if name.endswith("_weight") and name not in self._signed_weights:
-                check_real_param(self, name)
 
     def _resolve_augmentation(self, spec: InputSpec):
         aug = self.augmentation

@@ -9,13 +9,19 @@ from __future__ import annotations
 import copy
 import inspect
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from . import augment as _augment
-from ._base import BaseDeepClusterer, check_int_param, check_real_param
+from ._base import (
+    ENCODER,
+    NON_NEGATIVE_INT,
+    POSITIVE_INT,
+    POSITIVE_REAL,
+    WEIGHT,
+    BaseDeepClusterer,
+)
 from ._data import InputSpec
 from ._net import ClusterNet
 from .losses import (
@@ -443,6 +449,19 @@ class DCCS(BaseDeepClusterer):
     """
 
     _net_class = DCCSNet
+    _parameter_constraints = {
+        **BaseDeepClusterer._parameter_constraints,
+        "style_dim": [POSITIVE_INT],
+        "mi_weight": [WEIGHT],
+        "aug_weight": [WEIGHT],
+        "adv_weight": [WEIGHT],
+        "gp_weight": [WEIGHT],
+        "decoder_weight": [WEIGHT],
+        "n_critic": [NON_NEGATIVE_INT],
+        "prior_std": [POSITIVE_REAL],
+        "grayscale": ["boolean"],
+        "encoder": ENCODER,
+    }
 
     def __init__(
         self,
@@ -498,13 +517,6 @@ class DCCS(BaseDeepClusterer):
         self.net_kwargs = net_kwargs
 
     # ------------------------------------------------------------------ validation
-    def _validate_method_params(self, spec):
-        check_int_param(self, "style_dim", 1)
-        check_int_param(self, "n_critic", 0)
-        check_real_param(self, "prior_std", strict=True)
-        if not isinstance(self.grayscale, (bool, np.bool_)):
-            raise ValueError(f"grayscale must be a bool, got {self.grayscale!r}.")
-
     # ------------------------------------------------------------------ networks
     def _small(self, spec: InputSpec) -> bool:
         return not spec.is_image or min(spec.image_shape[:2]) < 28

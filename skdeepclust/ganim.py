@@ -12,9 +12,18 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 from skorch.callbacks import PrintLog
+from sklearn.utils._param_validation import Interval, StrOptions
 from torch import Tensor, nn
 
-from ._base import BaseDeepClusterer, _torch_seeded, check_int_param, check_real_param
+from ._base import (
+    NON_NEGATIVE_INT,
+    POSITIVE_INT,
+    POSITIVE_REAL,
+    RATE,
+    WEIGHT,
+    BaseDeepClusterer,
+    _torch_seeded,
+)
 from ._data import InputSpec
 from ._net import ClusterNet
 from .losses import (
@@ -596,6 +605,36 @@ class GANIM(BaseDeepClusterer):
     """
 
     _net_class = GANIMNet
+    _parameter_constraints = {
+        **BaseDeepClusterer._parameter_constraints,
+        "noise_dim": [POSITIVE_INT],
+        "gan_epochs": [NON_NEGATIVE_INT],
+        "gan_batch_size": [Interval(Integral, 2, None, closed="left")],
+        "gan_lr": [POSITIVE_REAL],
+        "gan_betas": [tuple, list],  # two numbers in [0, 1): _validate_method_params
+        "base_channels": [POSITIVE_INT, None],
+        "feature_dim": [POSITIVE_INT, StrOptions({"auto"}), None],
+        "sobel": ["boolean"],
+        "disc_dropout": [RATE],
+        "clip_threshold": [WEIGHT],
+        "clip_weight": [WEIGHT],
+        "n_heads": [POSITIVE_INT],
+        "n_overcluster_heads": [NON_NEGATIVE_INT],
+        "overcluster_k": [POSITIVE_INT, None],
+        "hidden_dims": [tuple, list],  # positive ints: _validate_method_params
+        "clf_init_std": [POSITIVE_REAL, None],
+        "delta": [WEIGHT],
+        "overcluster_delta": [WEIGHT],
+        "info_weight": [WEIGHT],
+        "marginal_weight": [WEIGHT],
+        "vat_weight": [WEIGHT],
+        "dropout_weight": [WEIGHT],
+        "vat_xi": [POSITIVE_REAL, None],
+        "vat_eps": [WEIGHT, None],
+        "dropout_rate": [RATE],
+        "n_dropout_copies": [NON_NEGATIVE_INT],
+        "transform_mode": [StrOptions({"features", "proba"})],
+    }
     _image_range = (-1.0, 1.0)
 
     def __init__(
@@ -687,32 +726,6 @@ class GANIM(BaseDeepClusterer):
 
     # ------------------------------------------------------------------ validation
     def _validate_method_params(self, spec):
-        def check_int(name, low, allow=()):
-            check_int_param(self, name, low, allow=allow)
-
-        def check_real(name, low=0.0, high=None, strict=False, allow_none=False):
-            check_real_param(self, name, low, high, strict, allow_none)
-
-        check_int("noise_dim", 1)
-        check_int("gan_epochs", 0)
-        check_int("gan_batch_size", 2)
-        check_int("n_heads", 1)
-        check_int("n_overcluster_heads", 0)
-        check_int("n_dropout_copies", 0)
-        check_int("overcluster_k", 1, allow=(None,))
-        check_int("base_channels", 1, allow=(None,))
-        check_int("feature_dim", 1, allow=(None, "auto"))
-        check_real("gan_lr", strict=True)
-        check_real("clip_threshold")
-        check_real("delta")
-        check_real("overcluster_delta")
-        check_real("vat_xi", strict=True, allow_none=True)
-        check_real("vat_eps", allow_none=True)
-        check_real("disc_dropout", high=1.0)
-        check_real("dropout_rate", high=1.0)
-        check_real("clf_init_std", strict=True, allow_none=True)
-        if not isinstance(self.sobel, (bool, np.bool_)):
-            raise ValueError(f"sobel must be a bool, got {self.sobel!r}.")
         betas = self.gan_betas
         if not (isinstance(betas, (tuple, list)) and len(betas) == 2
                 and all(isinstance(b, Real) and 0 <= b < 1 for b in betas)):
@@ -721,9 +734,6 @@ class GANIM(BaseDeepClusterer):
         if not (isinstance(dims, (tuple, list)) and all(
                 isinstance(d, Integral) and not isinstance(d, bool) and d > 0 for d in dims)):
             raise ValueError(f"hidden_dims must be a tuple of positive ints, got {dims!r}.")
-        if self.transform_mode not in ("features", "proba"):
-            raise ValueError(
-                f"transform_mode must be 'features' or 'proba', got {self.transform_mode!r}.")
         if self.max_epochs != "auto" and self.max_epochs <= self.gan_epochs:
             warnings.warn(
                 f"max_epochs={self.max_epochs} <= gan_epochs={self.gan_epochs}: the "

@@ -12,7 +12,13 @@ import torch.nn.functional as F
 from sklearn.utils import check_random_state
 from torch import Tensor, nn
 
-from ._base import BaseDeepClusterer, check_int_param, check_real_param
+from ._base import (
+    ENCODER,
+    POSITIVE_INT,
+    POSITIVE_REAL,
+    WEIGHT,
+    BaseDeepClusterer,
+)
 from ._data import InputSpec
 from ._net import ClusterNet
 from .losses import latent_consistency, mmd, sobel_power_loss
@@ -353,6 +359,19 @@ class ICAE(BaseDeepClusterer):
     """
 
     _net_class = ICAENet
+    _parameter_constraints = {
+        **BaseDeepClusterer._parameter_constraints,
+        "latent_dim": [POSITIVE_INT],
+        "aug_weight": [WEIGHT],
+        "mmd_weight": [WEIGHT],
+        "recon_weight": [WEIGHT],
+        "sobel_weight": [WEIGHT],
+        "noise_scale": [WEIGHT],
+        "temperature": [POSITIVE_REAL],
+        "base_channels": [POSITIVE_INT],
+        "max_channels": [POSITIVE_INT],
+        "encoder": ENCODER,
+    }
 
     def __init__(
         self,
@@ -406,13 +425,6 @@ class ICAE(BaseDeepClusterer):
         self.verbose = verbose
         self.callbacks = callbacks
         self.net_kwargs = net_kwargs
-
-    def _validate_method_params(self, spec):
-        check_int_param(self, "latent_dim", 1)
-        check_int_param(self, "base_channels", 1)
-        check_int_param(self, "max_channels", 1)
-        check_real_param(self, "noise_scale")
-        check_real_param(self, "temperature", strict=True)
 
     def _build_module(self, spec):
         # Drawn from torch's RNG, which fit() has forked and seeded from random_state.

@@ -11,10 +11,16 @@ from numbers import Integral, Real
 
 import torch
 import torch.nn.functional as F
+from sklearn.utils._param_validation import Interval, StrOptions
 from torch import Tensor, nn
 
 from . import augment as _augment
-from ._base import BaseDeepClusterer, check_int_param, check_real_param
+from ._base import (
+    ENCODER,
+    POSITIVE_INT,
+    WEIGHT,
+    BaseDeepClusterer,
+)
 from ._data import InputSpec
 from ._net import ClusterNet
 from .callbacks import LossWeightSchedule
@@ -470,7 +476,23 @@ class VariationalClustering(BaseDeepClusterer):
     """
 
     _net_class = VariationalNet
-    _signed_weights = ("entropy_weight",)
+    _parameter_constraints = {
+        **BaseDeepClusterer._parameter_constraints,
+        "latent_dim": [POSITIVE_INT],
+        "likelihood": [StrOptions({"auto", "bernoulli", "gaussian"})],
+        "recon_weight": [WEIGHT],
+        "kl_weight": [WEIGHT],
+        # May be negative: it then sharpens q(k|x) (see Notes); finite.
+        "entropy_weight": [Interval(Real, None, None, closed="neither")],
+        "balance_weight": [WEIGHT],
+        "aug_weight": [WEIGHT],
+        "aug_schedule": [StrOptions({"auto"}), list, tuple, None],  # pairs: _check_schedule
+        "consistency": [StrOptions({"kl", "l2"})],
+        "consistency_weight": [WEIGHT],
+        "prior_init_scale": [WEIGHT],
+        "base_channels": [POSITIVE_INT],
+        "encoder": ENCODER,
+    }
 
     def __init__(
         self,
@@ -533,21 +555,6 @@ class VariationalClustering(BaseDeepClusterer):
 
     # ------------------------------------------------------------------ validation
     def _validate_method_params(self, spec):
-        check_int_param(self, "latent_dim", 1)
-        check_int_param(self, "base_channels", 1)
-        check_real_param(self, "prior_init_scale")
-        # entropy_weight may be negative (it then sharpens q(k|x)); it is skipped by the
-        # common check of the *_weight parameters (see _signed_weights).
-        check_real_param(self, "entropy_weight", low=-math.inf)
-        if not math.isfinite(self.entropy_weight):
-            raise ValueError(f"entropy_weight must be finite, got {self.entropy_weight!r}.")
-        if self.consistency not in ("kl", "l2"):
-            raise ValueError(f"consistency must be 'kl' or 'l2', got {self.consistency!r}.")
-        if self.likelihood not in ("auto", "bernoulli", "gaussian"):
-            raise ValueError(
-                "likelihood must be 'auto', 'bernoulli' or 'gaussian', got "
-                f"{self.likelihood!r}."
-            )
         if self.likelihood == "bernoulli" and not spec.is_image:
             raise ValueError(
                 "likelihood='bernoulli' needs image data in [0, 1]; tabular data is "

@@ -313,7 +313,7 @@ def test_sparse_input_is_rejected(make):
         ({"lr": -1.0}, "lr"),
         ({"image_shape": (7, 7)}, "image_shape"),
         ({"image_shape": "square"}, "image_shape"),
-        ({"augmentation": "unknown"}, "preset"),
+        ({"augmentation": "unknown"}, "augmentation"),
         ({"device": "no-such-device"}, "device"),
         ({"precision": "float16"}, "precision"),
         ({"n_threads": 0}, "n_threads"),

@@ -63,7 +63,7 @@ def test_dccs_keeps_the_weights_of_a_pretrained_encoder():
 
 
 @pytest.mark.parametrize("encoder, error, match", [
-    (3, TypeError, "encoder must be None"),
+    (3, TypeError, "'encoder' parameter of ICAE must be a callable or None"),
     (lambda shape: "not a module", TypeError, "must return a torch.nn.Module"),
     (nn.Identity(), ValueError, r"features of shape \(N, F\)"),
 ])

@@ -14,7 +14,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.pipeline import make_pipeline
 from sklearn.utils import estimator_checks
 
-from skdeepclust import DCCS, GANIM, ICAE, VariationalClustering, load
+from skdeepclust import GANIM, ICAE, _registry, load
 
 N_SAMPLES = 120
 
@@ -29,7 +29,7 @@ def make_estimator(cls, **params):
     return cls(**base)
 
 
-ESTIMATORS = [ICAE, VariationalClustering, DCCS, GANIM]
+ESTIMATORS = list(_registry.ESTIMATORS.values())  # the library's one list of methods
 IDS = [cls.__name__ for cls in ESTIMATORS]
 
 
@@ -194,3 +194,18 @@ def test_save_load_keeps_names_and_n_iter(cls, X, tmp_path):
     np.testing.assert_array_equal(loaded.get_feature_names_out(), est.get_feature_names_out())
     Z = loaded.set_output(transform="default").transform(X)
     assert Z.shape[1] == len(loaded.get_feature_names_out())
+
+
+@pytest.mark.parametrize("cls", ESTIMATORS, ids=IDS)
+def test_every_parameter_has_a_constraint(cls):
+    # scikit-learn skips parameters missing from _parameter_constraints: a new parameter
+    # without one would go unvalidated.
+    assert set(cls._parameter_constraints) == set(cls().get_params(deep=False))
+
+
+@pytest.mark.parametrize("cls", ESTIMATORS, ids=IDS)
+def test_invalid_parameter_names_parameter_and_estimator(cls, X):
+    with pytest.raises(ValueError, match=rf"'batch_size' parameter of {cls.__name__} must"):
+        cls(batch_size=0).fit(X)
+    with pytest.raises(TypeError, match="'net_kwargs' parameter"):
+        cls(net_kwargs=[("lr", 1.0)]).fit(X)
