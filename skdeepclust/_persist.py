@@ -33,8 +33,7 @@ What the estimators set in ``fit`` and what happens to it:
 - ICAE: ``centroids_``, ``cluster_centers_`` (also a buffer of ``module_``);
 - VariationalClustering: ``likelihood_``, ``prior_means_``, ``prior_variances_``,
   ``cluster_centers_``;
-- DCCS: ``_encoder_cpu64``, the float64 copy of the encoder used for inference on the CPU,
-  is not saved but rebuilt from the loaded encoder (``_build_inference_state``);
+- DCCS: nothing beyond the networks;
 - GANIM: ``head_losses_``, ``best_head_``; the classifier's feature standardisation is a
   buffer of ``module_`` and the batch-norm statistics are buffers of the discriminator and
   generator; the training cache of features is not needed for inference.
@@ -213,7 +212,7 @@ def save(estimator: BaseDeepClusterer, path) -> None:
             "stored as data; augmentation presets and skdeepclust.augment objects can). "
             + _PICKLE_HINT
         ) from None
-    skip = set(params) | {"net_", "history_"} | set(estimator._derived_attributes)
+    skip = set(params) | {"net_", "history_"}
     try:
         attributes = {k: _encode(v, arrays, k) for k, v in vars(estimator).items()
                       if k not in skip}
@@ -391,5 +390,4 @@ def load(path, device="auto") -> BaseDeepClusterer:
     net.history = History(history)
     est.net_ = net
     est.history_ = net.history
-    est._build_inference_state()
     return est

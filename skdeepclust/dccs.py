@@ -6,7 +6,6 @@ ECCV 2020, arXiv:2007.10004. Authors' code: https://github.com/sKamiJ/DCCS.
 
 from __future__ import annotations
 
-import copy
 import inspect
 
 import torch
@@ -135,14 +134,13 @@ class DCCSNet(ClusterNet):
         return self.uses_critic() and n > 0 and step % (n + 1) != n
 
     # ------------------------------------------------------------------ inference
-    def cluster_proba(self, x: Tensor, encoder: nn.Module | None = None) -> Tensor:
-        """``softmax`` of the category logits; ``encoder`` replaces ``module_`` (the
-        estimator's float64 copy)."""
-        return torch.softmax((self.module_ if encoder is None else encoder)(x)[0], dim=1)
+    def cluster_proba(self, x: Tensor) -> Tensor:
+        """``softmax`` of the category logits."""
+        return torch.softmax(self.module_(x)[0], dim=1)
 
-    def embed(self, x: Tensor, encoder: nn.Module | None = None) -> Tensor:
+    def embed(self, x: Tensor) -> Tensor:
         """``Z = [softmax(logits), zs]``."""
-        logits, zs, _ = (self.module_ if encoder is None else encoder)(x)
+        logits, zs, _ = self.module_(x)
         return _category_style(logits, zs)
 
     def generate(self, clusters, generator=None, cluster=None):
@@ -567,31 +565,6 @@ class DCCS(BaseDeepClusterer):
         return self._epochs_for_steps(spec, self.batch_size, steps=10000, low=20, high=500)
 
     # ------------------------------------------------------------------ fitted model
-    _derived_attributes = ("_encoder_cpu64",)
-
-    def _build_inference_state(self):
-        # On the CPU, inference runs on a float64 copy of the encoder: float32 matrix
-        # products differ in the last bits with the batch size, and predictions must not
-        # depend on which other samples share a batch. Not with precision="bfloat16", which
-        # asks for speed over exactness.
-        enc = self.net_.module_
-        cpu64 = torch.device(self.net_.device).type == "cpu" and self.precision == "float32"
-        self._encoder_cpu64 = copy.deepcopy(enc).double().eval() if cpu64 else None
-
-    def _exact(self, x):
-        """``(x, encoder)`` for the net's inference: the float64 copy when there is one."""
-        enc = getattr(self, "_encoder_cpu64", None)
-        return (x, None) if enc is None else (x.double(), enc)
-
-    def _proba(self, x):
-        return self.net_.cluster_proba(*self._exact(x))
-
-    def _embed(self, x):
-        return self.net_.embed(*self._exact(x))
-
-    def _score_batch(self, x):
-        return self._proba(x).max(dim=1).values
-
     def _generate(self, n, clusters, generator, cluster):
         if not self.decoder_weight:
             raise ValueError("sample() needs the decoder: fit with decoder_weight > 0.")

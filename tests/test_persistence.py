@@ -56,7 +56,7 @@ def _assert_same_model(est, loaded, X):
     assert loaded.get_params() == est.get_params()  # tuples stay tuples
     assert set(vars(loaded)) == set(vars(est))
     for name, value in vars(est).items():
-        if name not in ("net_", "history_") + est._derived_attributes:
+        if name not in ("net_", "history_"):
             _assert_same_value(value, getattr(loaded, name), name)
     assert list(loaded.history_) == list(est.history_)
     for m in est.net_._modules:
