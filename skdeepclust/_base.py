@@ -19,7 +19,7 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
-from skorch.callbacks import ProgressBar
+from skorch.callbacks import Callback, ProgressBar
 from sklearn.base import (
     BaseEstimator,
     ClassNamePrefixFeaturesOutMixin,
@@ -328,8 +328,17 @@ class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, ClusterMixin, Transform
         return InputSpec(self.n_features_in_, self.image_shape_, n_samples)
 
     # ------------------------------------------------------------------ fit
+    def _method_callbacks(self, max_epochs: int) -> list[tuple[str, Callback]]:
+        """The method's own ``(name, callback)`` pairs (training stages, weight schedules),
+        run before the user's callbacks so that those see the epoch's stage and weights."""
+        return []
+
     def _make_net(self, spec: InputSpec, seed: int, device: torch.device) -> ClusterNet:
-        callbacks = [copy.deepcopy(cb) for cb in (self.callbacks or [])]
+        max_epochs = (
+            self._auto_max_epochs(spec) if self.max_epochs == "auto" else int(self.max_epochs)
+        )
+        callbacks = self._method_callbacks(max_epochs)
+        callbacks += [copy.deepcopy(cb) for cb in (self.callbacks or [])]
         # verbose 1: one bar over the epochs; 2: skorch's table of every loss term per
         # epoch; 3: the table and a bar over the batches of each epoch.
         verbose = int(self.verbose)
@@ -337,9 +346,6 @@ class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, ClusterMixin, Transform
             callbacks.append(EpochProgress(desc=type(self).__name__))
         if verbose >= 3:
             callbacks.append(ProgressBar())
-        max_epochs = (
-            self._auto_max_epochs(spec) if self.max_epochs == "auto" else int(self.max_epochs)
-        )
         params = dict(
             module=self._build_module(spec),
             augmentation=self._resolve_augmentation(spec),

@@ -324,6 +324,15 @@ class ClusterNet(NeuralNet):
         return loss.detach()
 
     # ------------------------------------------------------------------ training
+    #: Name of the current training stage (set by :class:`~skdeepclust.callbacks.
+    #: TrainingStages`); ``None`` for methods trained in one stage.
+    stage_: str | None = None
+
+    def begin_stage(self, stage: str, dataset=None) -> None:
+        """Called by :class:`~skdeepclust.callbacks.TrainingStages` before the first batch
+        of stage ``stage`` (``dataset`` is the training data); prepare what the stage needs
+        here (switch batch sizes, cache features ...)."""
+
     def train_step(self, batch, **fit_params):
         """One optimiser step on the terms of :meth:`compute_terms` (methods with several
         optimisers override this and call :meth:`optimizer_step` once per update)."""

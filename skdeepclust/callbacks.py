@@ -1,4 +1,5 @@
-"""Training callbacks: loss-weight and learning-rate schedules, progress display.
+"""Training callbacks: training stages, loss-weight and learning-rate schedules, progress
+display.
 
 They are ordinary skorch callbacks: pass them in an estimator's ``callbacks`` list, as
 skorch users pass ``EarlyStopping`` or ``LRScheduler``.
@@ -12,7 +13,60 @@ from collections.abc import Sequence
 
 from skorch.callbacks import Callback
 
-__all__ = ["CosineLR", "EpochProgress", "LossWeightSchedule"]
+__all__ = ["CosineLR", "EpochProgress", "LossWeightSchedule", "TrainingStages"]
+
+
+class TrainingStages(Callback):
+    """Split a fit into consecutive named stages, each a number of epochs.
+
+    At the start of each epoch it records the current stage in ``history`` (column
+    ``"stage"``) and, when the stage changes, calls ``net.begin_stage(name)`` before the
+    epoch's first batch; the net's ``train_step`` reads ``net.stage_``. GANIM uses it for
+    its GAN stage followed by its classifier stage (``[("gan", gan_epochs),
+    ("classifier", None)]``); any :class:`~skdeepclust._net.ClusterNet` can, e.g. for a
+    pre-training stage.
+
+    Parameters
+    ----------
+    stages : sequence of (str, int or None)
+        ``(name, epochs)`` pairs in order; ``epochs=None`` (only for the last stage) runs
+        until ``max_epochs``. A stage with 0 epochs is skipped.
+    """
+
+    def __init__(self, stages: Sequence[tuple[str, int | None]]):
+        self.stages = stages
+
+    def initialize(self):
+        stages = [(str(name), None if n is None else int(n)) for name, n in self.stages]
+        if not stages or any(n is None for _, n in stages[:-1]) or any(
+                n is not None and n < 0 for _, n in stages):
+            raise ValueError(
+                "stages must be (name, epochs) pairs with epochs >= 0, and only the last "
+                f"stage may have epochs=None; got {self.stages!r}."
+            )
+        self.stages_ = stages
+        return self
+
+    def stage_at(self, epoch: int) -> str:
+        """Name of the stage that epoch ``epoch`` (counted from 1) belongs to."""
+        end = 0
+        for name, n in self.stages_:
+            if n is None:
+                return name
+            end += n
+            if epoch <= end:
+                return name
+        return self.stages_[-1][0]  # past the planned epochs: the last stage goes on
+
+    def on_train_begin(self, net, **kwargs):
+        net.stage_ = None
+
+    def on_epoch_begin(self, net, dataset_train=None, **kwargs):
+        stage = self.stage_at(len(net.history))
+        if stage != net.stage_:
+            net.stage_ = stage
+            net.begin_stage(stage, dataset_train)
+        net.history.record("stage", stage)
 
 
 class LossWeightSchedule(Callback):

@@ -26,6 +26,7 @@ from ._base import (
 )
 from ._data import InputSpec
 from ._net import ClusterNet
+from .callbacks import TrainingStages
 from .losses import (
     dropout_consistency_loss,
     feature_clip_penalty,
@@ -67,21 +68,18 @@ def _recalibrate_batch_norm(module: nn.Module, calls) -> None:
         m.momentum = mom
 
 
-def _summed_kls(ps: list[Tensor], qs: list[Tensor]) -> Tensor:
-    """``sum_i KL(p_i || q_i)`` for each head, shape ``(n_heads,)``."""
-    return torch.stack([categorical_kl(p, q, inputs="probs").sum() for p, q in zip(ps, qs)])
-
-
 class GANIMNet(ClusterNet):
-    """Trains GANIM in two phases of one skorch fit.
+    """Trains GANIM in two stages of one skorch fit.
 
-    Epochs ``1 .. gan_epochs`` train the GAN (one discriminator step, then one generator
-    step per batch, each with its own Adam optimiser: ``optimizer_disc_`` and
-    ``optimizer_gen_``). At the first later epoch the discriminator's batch-norm statistics
-    are recalibrated on the real data and its clean features M are computed once; the
-    remaining epochs train the multi-head classifier (``module_``, optimiser ``optimizer_``)
-    on those frozen features. Every loss term is recorded per epoch in ``history``, and
-    ``history[:, "stage"]`` says which phase an epoch belongs to.
+    A :class:`~skdeepclust.callbacks.TrainingStages` callback (``[("gan", gan_epochs),
+    ("classifier", None)]``, added by the estimator) switches the stages. The ``"gan"``
+    stage trains the GAN (one discriminator step, then one generator step per batch, each
+    with its own Adam optimiser: ``optimizer_disc_`` and ``optimizer_gen_``). When the
+    ``"classifier"`` stage begins, the discriminator's batch-norm statistics are
+    recalibrated on the real data and its clean features M are computed once; that stage
+    trains the multi-head classifier (``module_``, optimiser ``optimizer_``) on those
+    frozen features. Every loss term is recorded per epoch in ``history``, and
+    ``history[:, "stage"]`` says which stage an epoch belongs to.
 
     Parameters
     ----------
@@ -89,8 +87,6 @@ class GANIMNet(ClusterNet):
         The auxiliary classifier.
     generator, discriminator : torch.nn.Module
         The GAN; registered as ``generator_`` and ``discriminator_``.
-    gan_epochs : int
-        Epochs of the GAN phase.
     gan_batch_size : int
         Batch size of the GAN phase (``batch_size`` is the classifier's).
     gan_lr : float
@@ -111,14 +107,12 @@ class GANIMNet(ClusterNet):
         Standardise M per feature (fixed training statistics) inside the classifier.
     """
 
-    def __init__(self, module, *args, generator=None, discriminator=None, gan_epochs=0,
-                 gan_batch_size=128, gan_lr=2e-4, gan_betas=(0.5, 0.999), deltas=(),
+    def __init__(self, module, *args, generator=None, discriminator=None, gan_batch_size=128, gan_lr=2e-4, gan_betas=(0.5, 0.999), deltas=(),
                  vat_xi=1.0, vat_eps=0.2, dropout_rate=0.1, n_dropout_copies=2,
                  clip_threshold=20.0, standardize=True, **kwargs):
         # Torch components must be set before NeuralNet.__init__ (skorch registers later ones).
         self.generator = generator
         self.discriminator = discriminator
-        self.gan_epochs = gan_epochs
         self.gan_batch_size = gan_batch_size
         self.gan_lr = gan_lr
         self.gan_betas = gan_betas
@@ -168,19 +162,14 @@ class GANIMNet(ClusterNet):
             self._train_batches = it  # its batch size follows the phase
         return it
 
-    def in_gan_phase(self) -> bool:
-        return len(self.history) <= self.gan_epochs
-
-    def on_epoch_begin(self, net, dataset_train=None, **kwargs):
-        super().on_epoch_begin(net, dataset_train=dataset_train, **kwargs)
-        gan = self.in_gan_phase()
-        self.history.record("stage", "gan" if gan else "classifier")
+    def begin_stage(self, stage, dataset=None):
+        # The stages' batch sizes differ; the iterator reads its batch size per epoch.
         batches = getattr(self, "_train_batches", None)
         if batches is not None:
-            n = len(batches.X)
-            batches.batch_size = min(self.gan_batch_size if gan else self.batch_size, n)
-        if not gan and not self._features_ready:
-            self.prepare_features(getattr(dataset_train, "X", dataset_train))
+            size = self.gan_batch_size if stage == "gan" else self.batch_size
+            batches.batch_size = min(size, len(batches.X))
+        if stage == "classifier" and not self._features_ready:
+            self.prepare_features(getattr(dataset, "X", dataset))
             for _, cb in self.callbacks_:  # new loss columns: print a new table header
                 if isinstance(cb, PrintLog):
                     cb.first_iteration_ = True
@@ -234,9 +223,11 @@ class GANIMNet(ClusterNet):
         return out
 
     # ------------------------------------------------------------------ inference
-    def cluster_proba(self, x: Tensor, head: int = 0) -> Tensor:
-        """``softmax`` of cluster head ``head`` on the discriminator's clean features M."""
+    def cluster_proba(self, x: Tensor, head: int | None = None) -> Tensor:
+        """``softmax`` of cluster head ``head`` (by default the classifier's selected
+        ``best_head``) on the discriminator's clean features M."""
         clf = self.module_
+        head = int(clf.best_head) if head is None else head
         m = self.discriminator_(x, dropout=0.0)[0]
         return torch.softmax(clf.heads[head](clf.hidden(m)), dim=1)
 
@@ -244,9 +235,10 @@ class GANIMNet(ClusterNet):
         """The discriminator's clean features M."""
         return self.discriminator_(x, dropout=0.0)[0]
 
-    def generate(self, clusters, generator=None, cluster=None, head: int = 0):
-        """Generator draws labelled by head ``head``; for an int ``cluster``, only draws
-        assigned to it, found by drawing batches of 1,024 (at most 50 batches)."""
+    def generate(self, clusters, generator=None, cluster=None, head: int | None = None):
+        """Generator draws labelled by head ``head`` (by default the selected head); for an
+        int ``cluster``, only draws assigned to it, found by drawing batches of 1,024 (at
+        most 50 batches)."""
         gen = self.generator_
         device = clusters.device
         n = len(clusters)
@@ -302,39 +294,51 @@ class GANIMNet(ClusterNet):
         loss_g = self.optimizer_step(g_terms, "optimizer_gen", batch=batch)
         return {"loss": loss_d + loss_g, "y_pred": None}
 
-    def compute_terms(self, X: Tensor, indices: Tensor) -> dict[str, Tensor]:
-        """Eq. 9 for a batch: each term is averaged over all heads."""
+    def information_per_head(self, probs: list[Tensor]) -> dict[str, Tensor]:
+        """The two parts of Eq. 4 for each head, shapes ``(n_heads,)``: ``marginal``, the
+        tolerant ``KL(p(y) || U)`` of the rows' mean (Eq. 3-4), and ``entropy``,
+        ``H(Y | M)``."""
+        parts = [information_terms(p, d) for p, d in zip(probs, self.deltas)]
+        return {"marginal": torch.stack([marg for marg, _ in parts]),
+                "entropy": torch.stack([cond for _, cond in parts])}
+
+    def consistency_per_head(self, X: Tensor, m: Tensor, probs: list[Tensor],
+                             generator: torch.Generator | None) -> dict[str, Tensor]:
+        """Eq. 8 (``dropout``) and Eq. 6 (``vat``) for each head, shapes ``(n_heads,)``:
+        means over the samples of the batch and their ``n_dropout_copies`` dropout copies
+        (as many random VAT directions). Terms with weight 0 are skipped."""
         clf = self.module_
-        m = self._features[indices]
-        probs = clf(m)
-        terms: dict[str, Tensor] = {}
-        if self.weight("marginal") or self.weight("entropy"):
-            parts = [information_terms(p, d) for p, d in zip(probs, self.deltas)]
-            terms["marginal"] = torch.stack([marg for marg, _ in parts]).mean()  # Eq. 3-4
-            terms["entropy"] = torch.stack([cond for _, cond in parts]).mean()   # Eq. 4
         r = max(int(self.n_dropout_copies), 1)
+        out: dict[str, Tensor] = {}
         if self.weight("dropout") and self.n_dropout_copies > 0:
-            m_drop = self.features(X.repeat((r,) + (1,) * (X.ndim - 1)), self.dropout_rate)
-            probs_drop = clf(m_drop)
-            terms["dropout"] = torch.stack([  # Eq. 8
-                dropout_consistency_loss(p.repeat(r, 1), q) for p, q in zip(probs, probs_drop)
-            ]).mean()
+            probs_drop = clf(self.features(X.repeat((r,) + (1,) * (X.ndim - 1)),
+                                           self.dropout_rate))
+            out["dropout"] = torch.stack([  # Eq. 8
+                dropout_consistency_loss(p.repeat(r, 1), q) for p, q in zip(probs, probs_drop)])
         if self.weight("vat"):
             m_rep = m.repeat(r, 1)
             probs_rep = [p.repeat(r, 1) for p in probs]
             r_adv = virtual_adversarial_perturbation(  # Eq. 5-7, one direction for all heads
-                clf, m_rep, probs_rep, self.vat_xi, self.vat_eps, generator=self._generator)
+                clf, m_rep, probs_rep, self.vat_xi, self.vat_eps, generator=generator)
             probs_adv = clf(m_rep + r_adv)
-            terms["vat"] = torch.stack([
-                categorical_kl(p.detach(), q, inputs="probs").mean()
-                for p, q in zip(probs_rep, probs_adv)
-            ]).mean()
-        return terms
+            out["vat"] = torch.stack([categorical_kl(p.detach(), q, inputs="probs").mean()
+                                      for p, q in zip(probs_rep, probs_adv)])
+        return out
+
+    def compute_terms(self, X: Tensor, indices: Tensor) -> dict[str, Tensor]:
+        """Eq. 9 for a batch: each term is averaged over all heads."""
+        m = self._features[indices]
+        probs = self.module_(m)
+        terms = {}
+        if self.weight("marginal") or self.weight("entropy"):
+            terms.update(self.information_per_head(probs))
+        terms.update(self.consistency_per_head(X, m, probs, self._generator))
+        return {name: per_head.mean() for name, per_head in terms.items()}
 
     # ------------------------------------------------------------------ training
     def train_step(self, batch, **fit_params):
         X, indices = batch
-        if self.in_gan_phase():
+        if self.stage_ == "gan":
             return self.gan_step(X, batch)
         self._set_training(True)
         self.discriminator_.eval()  # frozen feature extractor
@@ -356,37 +360,23 @@ class GANIMNet(ClusterNet):
 
     def _head_losses(self, X: Tensor, seed: int, batch_size: int) -> Tensor:
         self._set_training(False)
-        clf = self.module_
         gen = torch.Generator(device=self.device).manual_seed(int(seed))
         m = self.features(X, batch_size=batch_size)
+        starts = range(0, len(m), batch_size)
         with torch.no_grad():
-            probs = [torch.cat(ps) for ps in zip(*(clf(m[s:s + batch_size])
-                                                   for s in range(0, len(m), batch_size)))]
-        n_heads = len(probs)
-        drop = torch.zeros(n_heads, device=m.device)
-        vat = torch.zeros(n_heads, device=m.device)
-        r = max(int(self.n_dropout_copies), 1)
-        for s in range(0, len(m), batch_size):
-            mb, xb = m[s:s + batch_size], X[s:s + batch_size]
-            pb = [p[s:s + batch_size] for p in probs]
-            with torch.no_grad():
-                if self.weight("dropout") and self.n_dropout_copies > 0:
-                    for _ in range(r):
-                        qs = clf(self.features(xb, self.dropout_rate))
-                        drop += _summed_kls(pb, qs) / r
-            if self.weight("vat"):
-                r_adv = virtual_adversarial_perturbation(
-                    clf, mb, pb, self.vat_xi, self.vat_eps, generator=gen)
-                with torch.no_grad():
-                    qs = clf(mb + r_adv)
-                    vat += _summed_kls(pb, qs)
-        n = len(m)
-        losses = []
-        for j, (p, delta) in enumerate(zip(probs, self.deltas)):
-            marg, cond = information_terms(p, delta)
-            losses.append(self.weight("marginal") * marg + self.weight("entropy") * cond
-                          + self.weight("dropout") * drop[j] / n + self.weight("vat") * vat[j] / n)
-        return torch.stack(losses).detach()
+            probs = [torch.cat(ps) for ps in zip(*(self.module_(m[s:s + batch_size])
+                                                   for s in starts))]
+            terms = self.information_per_head(probs)  # the marginal of the whole data set
+            # The same per-batch terms as in training, averaged over all samples.
+            sums: dict[str, Tensor] = {}
+            for s in starts:
+                n_b = min(batch_size, len(m) - s)
+                part = self.consistency_per_head(
+                    X[s:s + n_b], m[s:s + n_b], [p[s:s + n_b] for p in probs], gen)
+                for name, value in part.items():
+                    sums[name] = value * n_b if name not in sums else sums[name] + value * n_b
+        terms.update({name: total / len(m) for name, total in sums.items()})
+        return sum(self.weight(name) * value for name, value in terms.items()).detach()
 
 
 class GANIM(BaseDeepClusterer):
@@ -782,7 +772,6 @@ class GANIM(BaseDeepClusterer):
         return {
             "generator": generator,
             "discriminator": self._discriminator(spec),
-            "gan_epochs": int(self.gan_epochs),
             "gan_batch_size": min(int(self.gan_batch_size), spec.n_samples),
             "gan_lr": float(self.gan_lr),
             "gan_betas": tuple(float(b) for b in self.gan_betas),
@@ -806,6 +795,10 @@ class GANIM(BaseDeepClusterer):
     def _default_augmentation(self, spec):
         return None  # the paper trains the GAN on the plain images
 
+    def _method_callbacks(self, max_epochs):
+        return [("stages", TrainingStages([("gan", int(self.gan_epochs)),
+                                           ("classifier", None)]))]
+
     def _auto_max_epochs(self, spec):
         clf = self._epochs_for_steps(spec, self.batch_size, steps=480, low=20, high=200)
         return int(self.gan_epochs) + clf
@@ -814,14 +807,12 @@ class GANIM(BaseDeepClusterer):
     def _after_fit(self, X_net):
         losses = self.net_.head_losses(X_net, seed=self.net_.seed)
         self.head_losses_ = losses.cpu().numpy().astype(np.float64)
-        self.best_head_ = int(np.argmin(self.head_losses_[: self.n_heads]))
-
-    def _proba(self, x):
-        return self.net_.cluster_proba(x, head=self.best_head_)
+        # The module predicts with this head from now on (saved with its weights).
+        self.best_head_ = self.net_.module_.select_head(losses[: self.n_heads])
 
     def _embed(self, x):
         if self.transform_mode == "proba":
-            return self._proba(x)
+            return self.net_.cluster_proba(x)
         return self.net_.embed(x)
 
     def _n_transform_features(self):
@@ -829,9 +820,6 @@ class GANIM(BaseDeepClusterer):
         if self.transform_mode == "proba":
             return self.net_.module_.heads[self.best_head_].out_features
         return self.net_.discriminator_.feature_dim
-
-    def _score_batch(self, x):
-        return self._proba(x).max(dim=1).values
 
     def sample(self, n_samples=1, cluster=None):
         """Generate samples with the generator, labelled by the best cluster head.
@@ -856,5 +844,3 @@ class GANIM(BaseDeepClusterer):
         """
         return super().sample(n_samples, cluster)
 
-    def _generate(self, n, clusters, generator, cluster):
-        return self.net_.generate(clusters, generator, cluster, head=self.best_head_)

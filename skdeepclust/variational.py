@@ -590,14 +590,21 @@ class VariationalClustering(BaseDeepClusterer):
             return sorted(pairs.items())
         return _check_schedule(self.aug_schedule)
 
+    def _scheduled_aug(self, max_epochs: int) -> list[tuple[int, float]] | None:
+        """``aug_weight`` times the schedule's multipliers, or ``None`` when unscheduled."""
+        milestones = self._aug_milestones(max_epochs)
+        if milestones is None or not self.aug_weight > 0 or self.augmentation is None:
+            return None
+        return [(e, float(self.aug_weight) * w) for e, w in milestones]
+
+    def _method_callbacks(self, max_epochs):
+        scaled = self._scheduled_aug(max_epochs)
+        return [] if scaled is None else [("aug_schedule", LossWeightSchedule("aug", scaled))]
+
     def _make_net(self, spec, seed, device):
         net = super()._make_net(spec, seed, device)
-        milestones = self._aug_milestones(net.max_epochs)
-        if milestones is not None and self.aug_weight > 0 and self.augmentation is not None:
-            scaled = [(e, float(self.aug_weight) * w) for e, w in milestones]
-            # Prepended, so that user callbacks see the scheduled weight of the epoch.
-            net.callbacks = [("aug_schedule", LossWeightSchedule("aug", scaled))] + list(
-                net.callbacks or [])
+        scaled = self._scheduled_aug(net.max_epochs)
+        if scaled is not None:  # the first epoch's weight, before the schedule runs
             net.criterion__weights = {**net.criterion__weights, "aug": scaled[0][1]}
         return net
 

@@ -1,4 +1,5 @@
-"""The public callbacks: learning-rate and loss-weight schedules, progress display."""
+"""The public callbacks: training stages, learning-rate and loss-weight schedules, progress
+display."""
 
 import math
 
@@ -6,7 +7,8 @@ import numpy as np
 import pytest
 
 from skdeepclust import DCCS, ICAE
-from skdeepclust.callbacks import CosineLR, LossWeightSchedule
+from skdeepclust._net import ClusterNet
+from skdeepclust.callbacks import CosineLR, LossWeightSchedule, TrainingStages
 
 
 def test_cosine_factor_endpoints_and_start():
@@ -45,3 +47,29 @@ def test_schedule_must_start_at_epoch_one(small_digits):
     with pytest.raises(ValueError, match="epoch 1"):
         ICAE(n_clusters=4, max_epochs=1,
              callbacks=[LossWeightSchedule("aug", [(2, 1.0)])]).fit(X[:100])
+
+
+def test_training_stages_epochs():
+    cb = TrainingStages([("warm", 2), ("skip", 0), ("main", 3), ("rest", None)]).initialize()
+    assert [cb.stage_at(e) for e in range(1, 9)] == (
+        ["warm"] * 2 + ["main"] * 3 + ["rest"] * 3)
+    fixed = TrainingStages([("a", 1), ("b", 2)]).initialize()
+    assert fixed.stage_at(5) == "b"  # past the plan, the last stage goes on
+    for bad in ([], [("a", None), ("b", 1)], [("a", -1)]):
+        with pytest.raises(ValueError, match="stages must be"):
+            TrainingStages(bad).initialize()
+
+
+def test_training_stages_drive_begin_stage(small_digits, monkeypatch):
+    X, _ = small_digits
+    seen = []
+
+    def begin_stage(self, stage, dataset=None):
+        seen.append((len(self.history), stage, tuple(dataset.X.shape)))
+
+    monkeypatch.setattr(ClusterNet, "begin_stage", begin_stage)
+    est = ICAE(n_clusters=4, max_epochs=4, batch_size=64, random_state=0,
+               callbacks=[TrainingStages([("pre", 1), ("main", None)])]).fit(X)
+    assert est.history_[:, "stage"] == ["pre", "main", "main", "main"]
+    # Called once per stage, before the stage's first batch, with the training data.
+    assert seen == [(1, "pre", (len(X), 1, 8, 8)), (2, "main", (len(X), 1, 8, 8))]

@@ -183,6 +183,7 @@ def test_best_head_has_lowest_unsupervised_loss(fitted, small_digits):
     est = fitted
     assert est.head_losses_.shape == (est.n_heads + est.n_overcluster_heads,)
     assert est.best_head_ == int(np.argmin(est.head_losses_[: est.n_heads]))
+    assert int(est.net_.module_.best_head) == est.best_head_  # the module predicts with it
     X_net = torch.from_numpy(est._check_X(X, reset=False))
     again = est.net_.head_losses(X_net, seed=est.net_.seed).numpy()
     np.testing.assert_allclose(again, est.head_losses_, rtol=1e-4)

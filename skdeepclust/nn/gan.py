@@ -213,7 +213,8 @@ class MultiHeadClassifier(nn.Module):
 
     ``forward(m)`` returns the list of per-head probabilities. The input is first
     standardised with the fixed buffers ``input_mean`` and ``input_scale`` (identity until
-    :meth:`set_input_stats` is called).
+    :meth:`set_input_stats` is called). The buffer ``best_head`` names the head that
+    predicts clusters (:meth:`select_head`).
     """
 
     def __init__(self, in_dim: int, head_sizes, hidden_dims=(1024, 1024),
@@ -228,6 +229,7 @@ class MultiHeadClassifier(nn.Module):
         self.heads = nn.ModuleList(nn.Linear(d, k) for k in head_sizes)
         self.register_buffer("input_mean", torch.zeros(in_dim))
         self.register_buffer("input_scale", torch.ones(in_dim))
+        self.register_buffer("best_head", torch.zeros((), dtype=torch.long))
         if init_std is not None:
             init_normal(self, init_std)
 
@@ -236,6 +238,14 @@ class MultiHeadClassifier(nn.Module):
         """Standardise inputs with the per-feature mean and std of ``m`` from now on."""
         self.input_mean.copy_(m.mean(0))
         self.input_scale.copy_(m.std(0).clamp_min(eps) if len(m) > 1 else torch.ones_like(m[0]))
+
+    @torch.no_grad()
+    def select_head(self, losses: Tensor) -> int:
+        """Predict with the head of lowest ``losses`` (one value per candidate head, in
+        order) from now on; returns its index."""
+        best = int(torch.argmin(losses))
+        self.best_head.fill_(best)
+        return best
 
     def hidden(self, m: Tensor) -> Tensor:
         """Output of the trunk (shared by all heads)."""
