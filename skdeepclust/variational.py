@@ -205,7 +205,8 @@ class VariationalNet(ClusterNet):
         if self.weight("entropy"):
             terms["entropy"] = categorical_kl_uniform(logits).mean()
         if self.weight("balance"):
-            terms["balance"] = marginal_entropy_gap(logits)
+            # A function of the batch's mean assignment: the global batch when distributed.
+            terms["balance"] = marginal_entropy_gap(self.gather_batch(logits))
         if X_aug is not None and self.weight("aug"):
             std = torch.exp(0.5 * logvar)
             terms["aug"] = augmentation_loss(
@@ -339,6 +340,15 @@ class VariationalClustering(BaseDeepClusterer):
         small batches, for which more threads cost more in synchronisation than they save
         (measured in ``benchmarks/SPEED.md``); raise it for large images or batches. Ignored
         on a GPU.
+    distributed : bool, default=False
+        Train data-parallel over several processes started by ``torchrun`` (one per GPU;
+        see :doc:`/distributed`). Every process calls ``fit`` with the same data and
+        trains on its shard of each epoch; gradients are averaged at every step, so all
+        processes end with the same model. ``batch_size`` stays the global batch (each
+        process takes ``batch_size // world_size``). ``fit`` initialises the process group
+        from torchrun's environment when none is (``nccl`` on GPUs, ``gloo`` on the CPU)
+        and leaves it initialised; ``device="auto"`` picks ``cuda:LOCAL_RANK``. Without
+        torchrun (or with one process) the fit is an ordinary one.
     verbose : int, default=0
         0 silent; 1 one progress bar over the epochs (with the loss); 2 a table of every
         loss term per epoch; 3 the table and a progress bar over each epoch's batches.
@@ -494,6 +504,7 @@ class VariationalClustering(BaseDeepClusterer):
         channels_last=False,
         random_state=None,
         n_threads=1,
+        distributed=False,
         verbose=0,
         callbacks=None,
         net_kwargs=None,
@@ -522,6 +533,7 @@ class VariationalClustering(BaseDeepClusterer):
         self.channels_last = channels_last
         self.random_state = random_state
         self.n_threads = n_threads
+        self.distributed = distributed
         self.verbose = verbose
         self.callbacks = callbacks
         self.net_kwargs = net_kwargs
@@ -578,8 +590,8 @@ class VariationalClustering(BaseDeepClusterer):
             return sorted(pairs.items())
         return _check_schedule(self.aug_schedule)
 
-    def _make_net(self, spec, seed, device):
-        net = super()._make_net(spec, seed, device)
+    def _make_net(self, spec, seed, device, world_size=1):
+        net = super()._make_net(spec, seed, device, world_size)
         milestones = self._aug_milestones(net.max_epochs)
         if milestones is not None and self.aug_weight > 0 and self.augmentation is not None:
             scaled = [(e, float(self.aug_weight) * w) for e, w in milestones]
