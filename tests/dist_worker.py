@@ -41,10 +41,23 @@ def fit(cfg):
     est = getattr(skdeepclust, cfg["method"])(**cfg["params"])
     est.fit(X)
     out = {"labels": est.labels_, "states": _states(est.net_), "y": y,
-           "history": [{k: v for k, v in row.items() if k != "batches"}
+           "history": [{k: v for k, v in row.items() if k not in ("batches", "dur")}
                        for row in est.history_]}
     if cfg["method"] == "GANIM":
         out["head_losses"] = est.head_losses_
+    if cfg.get("repeat"):  # a second fit in the same processes, the group still there
+        out["labels_again"] = getattr(skdeepclust, cfg["method"])(**cfg["params"]).fit(X).labels_
+    if cfg.get("check_errors"):
+        rank = int(os.environ["RANK"])
+        for key, params, data in [
+            ("data_error", cfg["params"], X[: len(X) - rank]),
+            ("error", dict(cfg["params"], batch_size=1), X),
+        ]:
+            try:
+                getattr(skdeepclust, cfg["method"])(**params).fit(data)
+                out[key] = ""
+            except ValueError as exc:
+                out[key] = str(exc)
     return out
 
 
