@@ -414,6 +414,11 @@ class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, ClusterMixin, Transform
             X_t = X_t.contiguous(memory_format=torch.channels_last)
         with _torch_seeded(seed, device), _torch_threads(self.n_threads, device):
             net = self._make_net(spec, seed, device, world)
+            if world > 1:
+                # The networks are built (and rank 0's copied to all at the start); from
+                # here torch's RNG serves per-sample draws (dropout, augmentation callables),
+                # which should differ between ranks, as the net's own generator does.
+                torch.random.manual_seed(seed + _distributed.rank())
             net.fit(X_t)
             # Assigned only once training succeeded: a failed fit leaves no fitted net_.
             self.net_ = net
