@@ -4,7 +4,8 @@ What the methods share lives here: batches sliced from a tensor that already sit
 training device, a criterion that adds up named loss terms with their weights, the per-epoch
 record of every term in ``history`` and a clear error when a term becomes NaN. A method subclasses :class:`ClusterNet` and writes ``compute_terms``
 (and ``train_step`` when it alternates between several optimisers, e.g. a critic); every
-update, whatever its optimiser, goes through :meth:`ClusterNet.optimizer_step`.
+update, whatever its optimiser, goes through :meth:`ClusterNet.optimizer_step`, which is
+also where a distributed fit averages the gradients (see :mod:`skdeepclust._distributed`).
 """
 
 from __future__ import annotations
@@ -252,6 +253,8 @@ class ClusterNet(NeuralNet):
         state.pop("_term_counts", None)
         state.pop("_param_names", None)
         state.pop("_order_generator", None)
+        state.pop("_rank", None)  # a training setting: an unpickled net is one process
+        state.pop("_world", None)
         return state
 
     def get_iterator(self, dataset, training: bool = False):
@@ -417,8 +420,9 @@ class ClusterNet(NeuralNet):
         ``zero_grad`` -> weighted sum of ``terms`` (recorded, checked for NaN) ->
         ``backward`` -> ``on_grad_computed`` (gradient clipping, logging callbacks) ->
         ``step`` of the optimiser ``<optimizer>_``. Critic, GAN and decoder updates go
-        through here as well as the main one, so a distributed engine or a gradient
-        callback has to hook a single method.
+        through here as well as the main one, so a gradient callback hooks a single
+        method, and so does data-parallel training: in a distributed fit the gradients of
+        the optimiser's parameters are averaged over the processes after ``backward``.
 
         Returns
         -------
