@@ -34,6 +34,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 from torch import Tensor
 
+from . import _distributed
 from . import augment as _augment
 from ._data import (
     InputSpec,
@@ -108,7 +109,12 @@ def _torch_threads(n_threads: int | None, device: torch.device):
         torch.set_num_threads(old)
 
 
-def _resolve_device(device) -> torch.device:
+def _resolve_device(device, distributed: bool = False) -> torch.device:
+    """The training device; with ``distributed`` a bare ``"auto"`` / ``"cuda"`` means this
+    process's GPU, ``cuda:LOCAL_RANK`` (torchrun starts one process per GPU)."""
+    if distributed and torch.cuda.is_available() and (device is None or device in (
+            "auto", "cuda")):
+        return torch.device("cuda", _distributed.local_rank())
     if device is None or device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     try:
@@ -154,7 +160,7 @@ class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, ClusterMixin, Transform
     Subclasses define ``__init__`` with the common parameters (``n_clusters``,
     ``max_epochs``, ``batch_size``, ``lr``, ``device``, ``precision``, ``channels_last``,
     ``random_state``, ``n_threads``, ``verbose``, ``callbacks``, ``image_shape``, ``augmentation``,
-    ``net_kwargs``) plus their own, and
+    ``distributed``, ``net_kwargs``) plus their own, and
     implement:
 
     - ``_net_class`` : the :class:`ClusterNet` subclass;
@@ -188,6 +194,7 @@ class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, ClusterMixin, Transform
         "verbose": ["verbose"],
         "callbacks": [list, tuple, None],
         "net_kwargs": [dict, None],
+        "distributed": ["boolean"],
     }
 
     _net_class: type[ClusterNet] = ClusterNet
@@ -333,15 +340,17 @@ class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, ClusterMixin, Transform
         run before the user's callbacks so that those see the epoch's stage and weights."""
         return []
 
-    def _make_net(self, spec: InputSpec, seed: int, device: torch.device) -> ClusterNet:
+    def _make_net(self, spec: InputSpec, seed: int, device: torch.device,
+                  world_size: int = 1) -> ClusterNet:
         max_epochs = (
             self._auto_max_epochs(spec) if self.max_epochs == "auto" else int(self.max_epochs)
         )
         callbacks = self._method_callbacks(max_epochs)
         callbacks += [copy.deepcopy(cb) for cb in (self.callbacks or [])]
         # verbose 1: one bar over the epochs; 2: skorch's table of every loss term per
-        # epoch; 3: the table and a bar over the batches of each epoch.
-        verbose = int(self.verbose)
+        # epoch; 3: the table and a bar over the batches of each epoch. In a distributed
+        # fit only rank 0 prints (the others would print the same, averaged, values).
+        verbose = int(self.verbose) if _distributed.rank() == 0 or world_size == 1 else 0
         if verbose == 1:
             callbacks.append(EpochProgress(desc=type(self).__name__))
         if verbose >= 3:
@@ -359,10 +368,47 @@ class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, ClusterMixin, Transform
             channels_last=bool(self.channels_last) and spec.is_image,
             verbose=int(verbose >= 2),  # skorch prints its epoch table when verbose
             callbacks=callbacks,
+            distributed=world_size > 1,
         )
         params.update(self._net_params(spec))
         params.update(self.net_kwargs or {})
         return self._net_class(**params)
+
+    def _setup_distributed(self, spec: InputSpec, device: torch.device) -> int:
+        """Join (or create) the process group when ``distributed=True``; the world size.
+
+        1 for a single process (``distributed=False``, or no torchrun / ``WORLD_SIZE=1``):
+        the fit is then exactly a non-distributed one.
+        """
+        if not self.distributed or not _distributed.init_process_group(device):
+            return 1
+        _distributed.check_backend(device)
+        world = _distributed.world_size()
+        # Every rank must train on the same data: each takes its shard of the same
+        # permutation, and a rank with other data (or more batches) would hang the others.
+        shapes = [tuple(v) for v in _distributed.all_gather_ints(
+            (spec.n_samples, spec.n_features), device)]
+        if len(set(shapes)) > 1:
+            raise ValueError(
+                "With distributed=True every process must call fit with the same data (each "
+                "trains on its own shard of it); the processes got (n_samples, n_features) "
+                f"= {shapes}."
+            )
+        sizes = {"batch_size": self.batch_size}
+        sizes.update({k: v for k, v in self._distributed_batch_sizes().items()})
+        for name, size in sizes.items():
+            if min(int(size), spec.n_samples) < world:
+                raise ValueError(
+                    f"{name}={size} (on {spec.n_samples} samples) is smaller than the number "
+                    f"of processes ({world}): {name} is the global batch, split evenly over "
+                    f"the processes. Use {name} >= {world}, ideally a multiple of it."
+                )
+        return world
+
+    def _distributed_batch_sizes(self) -> dict[str, int]:
+        """Other global batch sizes of the method, split over the processes like
+        ``batch_size`` (checked against the world size)."""
+        return {}
 
     def _fit(self, X) -> Tensor:
         """Fit and return the training data as a network-space tensor on the device."""
@@ -370,14 +416,24 @@ class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, ClusterMixin, Transform
         spec = self._spec(len(X_net))
         self._validate_common_params(spec.n_samples)
         self._validate_method_params(spec)
+        device = _resolve_device(self.device, bool(self.distributed))
+        world = self._setup_distributed(spec, device)
         seed = _draw_seed(self.random_state)
-        device = _resolve_device(self.device)
+        if world > 1:
+            # random_state=None draws fresh entropy on each rank: take rank 0's, so that all
+            # ranks initialise alike and shard the same permutations.
+            seed = _distributed.broadcast_ints([seed], device)[0]
         X_t = torch.from_numpy(X_net).to(device)
         if self.channels_last and X_t.ndim == 4:
             # Converted once: batches sliced from it keep the format (no copy per batch).
             X_t = X_t.contiguous(memory_format=torch.channels_last)
         with _torch_seeded(seed, device), _torch_threads(self.n_threads, device):
-            net = self._make_net(spec, seed, device)
+            net = self._make_net(spec, seed, device, world)
+            if world > 1:
+                # The networks are built (and rank 0's copied to all at the start); from
+                # here torch's RNG serves per-sample draws (dropout, augmentation callables),
+                # which should differ between ranks, as the net's own generator does.
+                torch.random.manual_seed(seed + _distributed.rank())
             net.fit(X_t)
             # Assigned only once training succeeded: a failed fit leaves no fitted net_.
             self.net_ = net

@@ -4,7 +4,8 @@ What the methods share lives here: batches sliced from a tensor that already sit
 training device, a criterion that adds up named loss terms with their weights, the per-epoch
 record of every term in ``history`` and a clear error when a term becomes NaN. A method subclasses :class:`ClusterNet` and writes ``compute_terms``
 (and ``train_step`` when it alternates between several optimisers, e.g. a critic); every
-update, whatever its optimiser, goes through :meth:`ClusterNet.optimizer_step`.
+update, whatever its optimiser, goes through :meth:`ClusterNet.optimizer_step`, which is
+also where a distributed fit averages the gradients (see :mod:`skdeepclust._distributed`).
 """
 
 from __future__ import annotations
@@ -18,9 +19,48 @@ from skorch import NeuralNet
 from skorch.dataset import Dataset, unpack_data
 from torch import Tensor, nn
 
+from . import _distributed as _dist
 from .augment import Augmentation
 
-__all__ = ["ClusterNet", "DeviceBatches", "WeightedLoss"]
+__all__ = ["ClusterNet", "DeviceBatches", "WeightedLoss", "shard_order"]
+
+
+def shard_order(order: Tensor, rank: int = 0, world_size: int = 1) -> Tensor:
+    """The part of an epoch's sample ``order`` that process ``rank`` of ``world_size`` trains on.
+
+    ``DistributedSampler`` semantics: ``order`` (the same on every rank: drawn from the same
+    seeded generator) is padded by repeating its first entries up to a multiple of
+    ``world_size``, then rank ``r`` takes every ``world_size``-th entry from position ``r``.
+    Every rank gets ``ceil(n / world_size)`` indices, so every rank runs the same number of
+    batches (a rank with one batch more would hang the others' collectives). Strided rather
+    than contiguous: rank ``r``'s ``k``-th batch of ``b`` samples is then its part of
+    ``order[k * b * world_size:(k + 1) * b * world_size]``, so the ranks' ``k``-th batches
+    together are the ``k``-th batch a single process would draw with batch size
+    ``b * world_size``.
+
+    Parameters
+    ----------
+    order : Tensor of shape (n,)
+        Indices of one epoch, in training order.
+    rank, world_size : int
+        This process and the number of processes.
+
+    Returns
+    -------
+    Tensor of shape (ceil(n / world_size),)
+        ``order`` itself when ``world_size`` is 1.
+    """
+    if world_size == 1:
+        return order
+    if not 0 <= rank < world_size:
+        raise ValueError(f"rank must be in [0, {world_size - 1}], got {rank}.")
+    n = len(order)
+    if n == 0:
+        raise ValueError("Cannot shard an empty order.")
+    pad = -n % world_size
+    if pad:
+        order = torch.cat([order, order[:pad].repeat(-(-pad // n))[:pad]])
+    return order[rank::world_size]
 
 
 class DeviceBatches:
@@ -31,17 +71,24 @@ class DeviceBatches:
     A last batch of a single sample is skipped when shuffling, because batch norm cannot
     train on one sample; with a fresh permutation every epoch every sample is still seen.
 
+    In a distributed fit (``world_size`` > 1) each process slices only its shard of the
+    epoch's order (:func:`shard_order`); ``generator`` must then draw the same permutation on
+    every rank and ``batch_size`` is the per-rank batch size.
+
     Yields ``(X_batch, indices)`` so that a method can keep per-sample state if it needs to.
     """
 
-    def __init__(self, X: Tensor, batch_size: int, shuffle: bool, generator=None):
+    def __init__(self, X: Tensor, batch_size: int, shuffle: bool, generator=None,
+                 rank: int = 0, world_size: int = 1):
         self.X = X
         self.batch_size = int(batch_size)
         self.shuffle = shuffle
         self.generator = generator
+        self.rank = int(rank)
+        self.world_size = int(world_size)
 
     def __len__(self) -> int:
-        n, bs = len(self.X), self.batch_size
+        n, bs = -(-len(self.X) // self.world_size), self.batch_size  # samples of this rank
         n_batches = -(-n // bs)
         if self.shuffle and n > 1 and n % bs == 1:
             n_batches -= 1
@@ -53,6 +100,8 @@ class DeviceBatches:
             order = torch.randperm(n, device=self.X.device, generator=self.generator)
         else:
             order = torch.arange(n, device=self.X.device)
+        order = shard_order(order, self.rank, self.world_size)
+        n = len(order)
         for start in range(0, n, self.batch_size):
             idx = order[start:start + self.batch_size]
             if self.shuffle and len(idx) == 1 and n > 1:
@@ -117,30 +166,69 @@ class ClusterNet(NeuralNet):
     channels_last : bool
         Convert the 4-D parameters of every module (and, through :meth:`to_memory_format`,
         the inference batches) to the channels-last memory format.
+    distributed : bool
+        Train data-parallel over the default ``torch.distributed`` process group (the
+        estimator initialises it): each rank trains on its shard of every epoch with a
+        per-rank batch of ``batch_size // world_size``, gradients are averaged in
+        :meth:`optimizer_step`, batch norm statistics and logged terms at each epoch's end.
+        Ignored when no group is active or it has one process.
     **kwargs
         Passed to :class:`skorch.NeuralNet`.
     """
 
     def __init__(self, module, *args, criterion=WeightedLoss, augmentation=None, seed=0,
-                 precision="float32", channels_last=False, **kwargs):
+                 precision="float32", channels_last=False, distributed=False, **kwargs):
         kwargs.setdefault("train_split", None)
         super().__init__(module, criterion, *args, **kwargs)
         self.augmentation = augmentation
         self.seed = seed
         self.precision = precision
         self.channels_last = channels_last
+        self.distributed = distributed
 
     # ------------------------------------------------------------------ set-up
     def initialize(self):
         self._param_names = {}  # optimisers are rebuilt: forget their parameter names
+        world = _dist.world_size() if self.distributed else 1
+        self._rank, self._world = (_dist.rank(), world) if world > 1 else (0, 1)
         super().initialize()
-        self._generator = torch.Generator(device=self.device).manual_seed(int(self.seed))
+        # Per-sample randomness (augmentation, noise, prior draws) differs between ranks,
+        # which see different samples; the epoch's order comes from a generator seeded the
+        # same on every rank, so that the shards partition it. A single process keeps one
+        # generator for both, as before distributed training existed.
+        self._generator = torch.Generator(device=self.device).manual_seed(
+            int(self.seed) + self._rank)
+        self._order_generator = self._generator if self._world == 1 else torch.Generator(
+            device=self.device).manual_seed(int(self.seed))
         if self.channels_last:
             # Every registered module (module_, critic_, discriminator_ ...): only 4-D
             # tensors (conv weights) change layout.
             for name in self._modules:
                 getattr(self, name + "_").to(memory_format=torch.channels_last)
+        if self._world > 1:
+            # Same start everywhere; identical averaged gradients keep it so.
+            _dist.broadcast_modules(self.all_modules())
         return self
+
+    # ------------------------------------------------------------------ distributed
+    @property
+    def world_size(self) -> int:
+        """Number of processes training this net (1 unless fitted distributed)."""
+        return getattr(self, "_world", 1)
+
+    def all_modules(self) -> list[nn.Module]:
+        """Every registered module (``module_``, ``critic_``, ``discriminator_`` ...)."""
+        return [getattr(self, name + "_") for name in self._modules]
+
+    def local_batch_size(self, batch_size: int) -> int:
+        """Per-rank batch size for a global ``batch_size`` (itself in a single process):
+        the global batch, all ranks together, is what one process would train on."""
+        return max(1, int(batch_size) // self.world_size)
+
+    def gather_batch(self, t: Tensor) -> Tensor:
+        """``t`` of every rank concatenated (rank order), differentiable: for loss terms
+        that are functions of the whole batch. ``t`` itself in a single process."""
+        return _dist.all_gather_with_grad(t) if self.world_size > 1 else t
 
     def autocast(self) -> AbstractContextManager:
         """Context for forward passes: bfloat16 autocast when ``precision="bfloat16"``.
@@ -164,14 +252,20 @@ class ClusterNet(NeuralNet):
         state.pop("_term_sums", None)
         state.pop("_term_counts", None)
         state.pop("_param_names", None)
+        state.pop("_order_generator", None)
+        state.pop("_rank", None)  # a training setting: an unpickled net is one process
+        state.pop("_world", None)
         return state
 
     def get_iterator(self, dataset, training: bool = False):
         X = dataset.X if isinstance(dataset, Dataset) else dataset
         if not isinstance(X, Tensor):
             raise TypeError("ClusterNet trains on a torch.Tensor already on its device.")
-        return DeviceBatches(X, self.batch_size, shuffle=training,
-                             generator=getattr(self, "_generator", None))
+        if not training:
+            return DeviceBatches(X, self.batch_size, shuffle=False)
+        return DeviceBatches(X, self.local_batch_size(self.batch_size), shuffle=True,
+                             generator=getattr(self, "_order_generator", None),
+                             rank=getattr(self, "_rank", 0), world_size=self.world_size)
 
     # ------------------------------------------------------------------ inference
     # What a trained method answers, on a network-space batch; the estimator calls these in
@@ -224,15 +318,18 @@ class ClusterNet(NeuralNet):
         """Weight and add ``terms``, record them, and stop with a clear error on NaN/inf."""
         loss = self.get_loss(terms, None, training=True)
         if not torch.isfinite(loss):
-            bad = [k for k, v in terms.items() if not torch.isfinite(v).all()]
-            epoch = len(self.history)
-            raise FloatingPointError(
-                f"Training diverged at epoch {epoch}: the loss term(s) {bad or list(terms)} "
-                "became NaN or infinite. Lower `lr`, reduce the corresponding *_weight, or "
-                "check the input for extreme values."
-            )
+            self._diverged(terms)
         self.record_terms(terms)
         return loss
+
+    def _diverged(self, terms: Mapping[str, Tensor], where: str = "") -> None:
+        bad = [k for k, v in terms.items() if not torch.isfinite(v).all()]
+        epoch = len(self.history)
+        raise FloatingPointError(
+            f"Training diverged at epoch {epoch}{where}: the loss term(s) "
+            f"{bad or list(terms)} became NaN or infinite. Lower `lr`, reduce the "
+            "corresponding *_weight, or check the input for extreme values."
+        )
 
     def get_loss(self, y_pred, y_true=None, X=None, training=False):
         # y_pred is the dict of loss terms; there is no target in clustering.
@@ -257,12 +354,29 @@ class ClusterNet(NeuralNet):
 
     def on_epoch_end(self, net, **kwargs):
         # One host sync per epoch for all terms, rather than one per term and batch.
+        if self.world_size > 1:
+            self._sync_epoch()
         if self._term_sums:
             names = list(self._term_sums)
             means = torch.stack([self._term_sums[k] / self._term_counts[k] for k in names])
+            if self.world_size > 1:  # every rank logs (and early-stops on) the same values
+                means = _dist.all_reduce_mean(means)
             for name, value in zip(names, means.tolist()):
                 self.history.record(name, value)
         super().on_epoch_end(net, **kwargs)
+
+    def _sync_epoch(self) -> None:
+        """End of a distributed epoch: the same batch norm statistics and the same batch
+        losses on every rank, so that weights, ``history`` and any callback reading it
+        (``EarlyStopping`` on ``train_loss``, say) agree; a rank that stopped alone
+        would hang the others."""
+        _dist.average_batch_norm_stats(self.all_modules())
+        batches = self.history[-1]["batches"]
+        if batches and all("train_loss" in b for b in batches):
+            losses = torch.tensor([float(b["train_loss"]) for b in batches],
+                                  device=self.device)
+            for b, v in zip(batches, _dist.all_reduce_mean(losses).tolist()):
+                b["train_loss"] = v
 
     # ------------------------------------------------------------------ optimisers
     def make_optimizer(self, name: str, module: nn.Module, **defaults) -> torch.optim.Optimizer:
@@ -306,8 +420,9 @@ class ClusterNet(NeuralNet):
         ``zero_grad`` -> weighted sum of ``terms`` (recorded, checked for NaN) ->
         ``backward`` -> ``on_grad_computed`` (gradient clipping, logging callbacks) ->
         ``step`` of the optimiser ``<optimizer>_``. Critic, GAN and decoder updates go
-        through here as well as the main one, so a distributed engine or a gradient
-        callback has to hook a single method.
+        through here as well as the main one, so a gradient callback hooks a single
+        method, and so does data-parallel training: in a distributed fit the gradients of
+        the optimiser's parameters are averaged over the processes after ``backward``.
 
         Returns
         -------
@@ -316,8 +431,27 @@ class ClusterNet(NeuralNet):
         """
         opt = getattr(self, optimizer + "_")
         opt.zero_grad(set_to_none=True)
-        loss = self.total_loss(terms)
-        loss.backward()
+        if self.world_size == 1:
+            loss = self.total_loss(terms)
+            loss.backward()
+        else:
+            # Data-parallel: average the gradients over the ranks here, between backward
+            # and on_grad_computed / step, rather than by wrapping the modules in
+            # DistributedDataParallel: the methods use their modules in several roles per
+            # step (a critic inside a gradient-penalty double backward, a discriminator
+            # inside the generator's loss, encoders on [x, T(x)]), which DDP's autograd
+            # hooks handle badly (pytorch/pytorch#47562, #63812). An all-reduce mean of
+            # the gradients is the arithmetic DDP does, and this is the one method every
+            # optimiser goes through (Horovod's DistributedOptimizer hooks the same spot).
+            # The loss's finiteness rides along in the same reduction, so that every rank
+            # stops together when one diverges (a lone raise would hang the others).
+            loss = self.get_loss(terms, None, training=True)
+            loss.backward()
+            bad = (~torch.isfinite(loss.detach())).float().reshape(1)
+            bad = _dist.all_reduce_gradients([p for _, p in self._named_params_of(opt)], bad)
+            if bad.item() > 0:
+                self._diverged(terms, " on at least one process")
+            self.record_terms(terms)
         self.notify("on_grad_computed", named_parameters=self._named_params_of(opt),
                     batch=batch)
         opt.step()

@@ -178,12 +178,16 @@ class DCCSNet(ClusterNet):
         z, logits, features = self.latent(X)
         if self.weight("mi"):
             # Negatives: z of another image of the batch (a random cyclic shift, so that no
-            # pair is matched by chance).
+            # pair is matched by chance); of the global batch when distributed, so that a
+            # negative can come from any rank's shard, as in a single process.
             # Drawn and applied on the device: no host sync in the training step.
-            shift = (torch.randint(1, max(n, 2), (1,), generator=self._generator,
-                                   device=X.device) if n > 1
+            z_glob = self.gather_batch(z)
+            n_glob, offset = len(z_glob), getattr(self, "_rank", 0) * n
+            shift = (torch.randint(1, max(n_glob, 2), (1,), generator=self._generator,
+                                   device=X.device) if n_glob > 1
                      else torch.zeros(1, dtype=torch.long, device=X.device))
-            z_neg = z[(torch.arange(n, device=X.device) - shift) % n]  # = torch.roll(z, shift)
+            # = torch.roll(z, shift) in a single process
+            z_neg = z_glob[(torch.arange(offset, offset + n, device=X.device) - shift) % n_glob]
             scores = self.discriminator_(torch.cat([
                 torch.cat([features, z], dim=1), torch.cat([features, z_neg], dim=1)]))
             terms["mi"] = jsd_mi_loss(scores[:n], scores[n:])  # Eq. 6 (x 1/2, see Notes)
@@ -348,6 +352,15 @@ class DCCS(BaseDeepClusterer):
         small batches, for which more threads cost more in synchronisation than they save
         (measured in ``benchmarks/SPEED.md``); raise it for large images or batches. Ignored
         on a GPU.
+    distributed : bool, default=False
+        Train data-parallel over several processes started by ``torchrun`` (one per GPU;
+        see :doc:`/distributed`). Every process calls ``fit`` with the same data and
+        trains on its shard of each epoch; gradients are averaged at every step, so all
+        processes end with the same model. ``batch_size`` stays the global batch (each
+        process takes ``batch_size // world_size``). ``fit`` initialises the process group
+        from torchrun's environment when none is (``nccl`` on GPUs, ``gloo`` on the CPU)
+        and leaves it initialised; ``device="auto"`` picks ``cuda:LOCAL_RANK``. Without
+        torchrun (or with one process) the fit is an ordinary one.
     verbose : int, default=0
         0 silent; 1 one progress bar over the epochs (with the loss); 2 a table of every
         loss term per epoch; 3 the table and a progress bar over each epoch's batches.
@@ -485,6 +498,7 @@ class DCCS(BaseDeepClusterer):
         channels_last=False,
         random_state=None,
         n_threads=1,
+        distributed=False,
         verbose=0,
         callbacks=None,
         net_kwargs=None,
@@ -510,6 +524,7 @@ class DCCS(BaseDeepClusterer):
         self.channels_last = channels_last
         self.random_state = random_state
         self.n_threads = n_threads
+        self.distributed = distributed
         self.verbose = verbose
         self.callbacks = callbacks
         self.net_kwargs = net_kwargs

@@ -15,6 +15,7 @@ from skorch.callbacks import PrintLog
 from sklearn.utils._param_validation import Interval, StrOptions
 from torch import Tensor, nn
 
+from . import _distributed
 from ._base import (
     NON_NEGATIVE_INT,
     POSITIVE_INT,
@@ -167,7 +168,7 @@ class GANIMNet(ClusterNet):
         batches = getattr(self, "_train_batches", None)
         if batches is not None:
             size = self.gan_batch_size if stage == "gan" else self.batch_size
-            batches.batch_size = min(size, len(batches.X))
+            batches.batch_size = self.local_batch_size(min(size, len(batches.X)))
         if stage == "classifier" and not self._features_ready:
             self.prepare_features(getattr(dataset, "X", dataset))
             for _, cb in self.callbacks_:  # new loss columns: print a new table header
@@ -205,6 +206,10 @@ class GANIMNet(ClusterNet):
         # The generator too, so that sample() gets the statistics of its own outputs.
         _recalibrate_batch_norm(self.generator_,
                                 [(self.generator_, self.noise(len(b))) for b in batches])
+        if self.world_size > 1:
+            # Every rank recalibrates on all of X (the same result everywhere) except for
+            # the generator's noise, which is per rank: average those statistics.
+            _distributed.average_batch_norm_stats([self.generator_])
         self.discriminator_.eval()
         self.generator_.eval()
         self._features = self.features(X)
@@ -285,8 +290,12 @@ class GANIMNet(ClusterNet):
             _, a_fake, logit_fake = disc(fake)
             d_terms = {"disc": gan_discriminator_loss(logit_real, logit_fake)}
             if self.weight("clip"):
-                d_terms["clip"] = (feature_clip_penalty(a_real, self.clip_threshold)
-                                   + feature_clip_penalty(a_fake, self.clip_threshold))
+                # A sum over the batch: distributed, each rank sums its shard and the
+                # gradients are averaged, so scale by the number of ranks to keep the
+                # global batch's sum (and the recorded value an estimate of it).
+                d_terms["clip"] = self.world_size * (
+                    feature_clip_penalty(a_real, self.clip_threshold)
+                    + feature_clip_penalty(a_fake, self.clip_threshold))
         loss_d = self.optimizer_step(d_terms, "optimizer_disc", batch=batch)
         # Generator, with a fresh noise draw.
         with self.autocast():
@@ -331,7 +340,13 @@ class GANIMNet(ClusterNet):
         probs = self.module_(m)
         terms = {}
         if self.weight("marginal") or self.weight("entropy"):
-            terms.update(self.information_per_head(probs))
+            # The marginal p(y) is a mean over the batch: distributed, take it over the
+            # global batch (one gather for all heads).
+            probs_glob = probs
+            if self.world_size > 1:
+                sizes = [p.shape[1] for p in probs]
+                probs_glob = self.gather_batch(torch.cat(list(probs), dim=1)).split(sizes, 1)
+            terms.update(self.information_per_head(list(probs_glob)))
         terms.update(self.consistency_per_head(X, m, probs, self._generator))
         return {name: per_head.mean() for name, per_head in terms.items()}
 
@@ -502,6 +517,15 @@ class GANIM(BaseDeepClusterer):
         small batches, for which more threads cost more in synchronisation than they save
         (measured in ``benchmarks/SPEED.md``); raise it for large images or batches. Ignored
         on a GPU.
+    distributed : bool, default=False
+        Train data-parallel over several processes started by ``torchrun`` (one per GPU;
+        see :doc:`/distributed`). Every process calls ``fit`` with the same data and
+        trains on its shard of each epoch; gradients are averaged at every step, so all
+        processes end with the same model. ``batch_size`` stays the global batch (each
+        process takes ``batch_size // world_size``). ``fit`` initialises the process group
+        from torchrun's environment when none is (``nccl`` on GPUs, ``gloo`` on the CPU)
+        and leaves it initialised; ``device="auto"`` picks ``cuda:LOCAL_RANK``. Without
+        torchrun (or with one process) the fit is an ordinary one.
     verbose : int, default=0
         0 silent; 1 one progress bar over the epochs (with the loss); 2 a table of every
         loss term per epoch; 3 the table and a progress bar over each epoch's batches.
@@ -668,6 +692,7 @@ class GANIM(BaseDeepClusterer):
         channels_last=False,
         random_state=None,
         n_threads=1,
+        distributed=False,
         verbose=0,
         callbacks=None,
         net_kwargs=None,
@@ -710,6 +735,7 @@ class GANIM(BaseDeepClusterer):
         self.channels_last = channels_last
         self.random_state = random_state
         self.n_threads = n_threads
+        self.distributed = distributed
         self.verbose = verbose
         self.callbacks = callbacks
         self.net_kwargs = net_kwargs
@@ -798,6 +824,9 @@ class GANIM(BaseDeepClusterer):
     def _method_callbacks(self, max_epochs):
         return [("stages", TrainingStages([("gan", int(self.gan_epochs)),
                                            ("classifier", None)]))]
+
+    def _distributed_batch_sizes(self):
+        return {"gan_batch_size": self.gan_batch_size}
 
     def _auto_max_epochs(self, spec):
         clf = self._epochs_for_steps(spec, self.batch_size, steps=480, low=20, high=200)

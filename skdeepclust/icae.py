@@ -172,7 +172,9 @@ class ICAENet(ClusterNet):
         if X_aug is not None and self.weight("aug"):
             terms["aug"] = latent_consistency(z, z_all[n:])  # Eq. 1
         if self.weight("mmd"):
-            terms["mmd"] = mmd(z_all, m.centroids)  # Eq. 2, on [Z, Z_aug]
+            # Eq. 2, on [Z, Z_aug] of the global batch when distributed (the MMD of a batch
+            # is not the mean of per-shard MMDs).
+            terms["mmd"] = mmd(self.gather_batch(z_all), m.centroids)
         use_recon = self.weight("recon") > 0
         use_sobel = self.weight("sobel") > 0 and X.ndim == 4  # Sobel needs images
         if use_recon or use_sobel:
@@ -277,6 +279,15 @@ class ICAE(BaseDeepClusterer):
         small batches, for which more threads cost more in synchronisation than they save
         (measured in ``benchmarks/SPEED.md``); raise it for large images or batches. Ignored
         on a GPU.
+    distributed : bool, default=False
+        Train data-parallel over several processes started by ``torchrun`` (one per GPU;
+        see :doc:`/distributed`). Every process calls ``fit`` with the same data and
+        trains on its shard of each epoch; gradients are averaged at every step, so all
+        processes end with the same model. ``batch_size`` stays the global batch (each
+        process takes ``batch_size // world_size``). ``fit`` initialises the process group
+        from torchrun's environment when none is (``nccl`` on GPUs, ``gloo`` on the CPU)
+        and leaves it initialised; ``device="auto"`` picks ``cuda:LOCAL_RANK``. Without
+        torchrun (or with one process) the fit is an ordinary one.
     verbose : int, default=0
         0 silent; 1 one progress bar over the epochs (with the loss); 2 a table of every
         loss term per epoch; 3 the table and a progress bar over each epoch's batches.
@@ -397,6 +408,7 @@ class ICAE(BaseDeepClusterer):
         channels_last=False,
         random_state=None,
         n_threads=1,
+        distributed=False,
         verbose=0,
         callbacks=None,
         net_kwargs=None,
@@ -422,6 +434,7 @@ class ICAE(BaseDeepClusterer):
         self.channels_last = channels_last
         self.random_state = random_state
         self.n_threads = n_threads
+        self.distributed = distributed
         self.verbose = verbose
         self.callbacks = callbacks
         self.net_kwargs = net_kwargs

@@ -215,8 +215,10 @@ class VariationalNet(ClusterNet):
         if self.weight("entropy"):
             terms["entropy"] = kl_k.mean()
         if self.weight("balance"):
-            # Not in the paper: KL(mean_i q(.|x_i) || U_K), the balance term (see Notes).
-            terms["balance"] = kl_to_uniform(log_marginal(logits), inputs="log_probs")
+            # Not in the paper: KL(mean_i q(.|x_i) || U_K), the balance term (see Notes), a
+            # function of the batch's mean assignment: the global batch when distributed.
+            terms["balance"] = kl_to_uniform(log_marginal(self.gather_batch(logits)),
+                                              inputs="log_probs")
         if X_aug is not None and self.weight("aug"):
             std = torch.exp(0.5 * logvar)
             terms["aug"] = augmentation_loss(
@@ -350,6 +352,15 @@ class VariationalClustering(BaseDeepClusterer):
         small batches, for which more threads cost more in synchronisation than they save
         (measured in ``benchmarks/SPEED.md``); raise it for large images or batches. Ignored
         on a GPU.
+    distributed : bool, default=False
+        Train data-parallel over several processes started by ``torchrun`` (one per GPU;
+        see :doc:`/distributed`). Every process calls ``fit`` with the same data and
+        trains on its shard of each epoch; gradients are averaged at every step, so all
+        processes end with the same model. ``batch_size`` stays the global batch (each
+        process takes ``batch_size // world_size``). ``fit`` initialises the process group
+        from torchrun's environment when none is (``nccl`` on GPUs, ``gloo`` on the CPU)
+        and leaves it initialised; ``device="auto"`` picks ``cuda:LOCAL_RANK``. Without
+        torchrun (or with one process) the fit is an ordinary one.
     verbose : int, default=0
         0 silent; 1 one progress bar over the epochs (with the loss); 2 a table of every
         loss term per epoch; 3 the table and a progress bar over each epoch's batches.
@@ -521,6 +532,7 @@ class VariationalClustering(BaseDeepClusterer):
         channels_last=False,
         random_state=None,
         n_threads=1,
+        distributed=False,
         verbose=0,
         callbacks=None,
         net_kwargs=None,
@@ -549,6 +561,7 @@ class VariationalClustering(BaseDeepClusterer):
         self.channels_last = channels_last
         self.random_state = random_state
         self.n_threads = n_threads
+        self.distributed = distributed
         self.verbose = verbose
         self.callbacks = callbacks
         self.net_kwargs = net_kwargs
@@ -601,8 +614,8 @@ class VariationalClustering(BaseDeepClusterer):
         scaled = self._scheduled_aug(max_epochs)
         return [] if scaled is None else [("aug_schedule", LossWeightSchedule("aug", scaled))]
 
-    def _make_net(self, spec, seed, device):
-        net = super()._make_net(spec, seed, device)
+    def _make_net(self, spec, seed, device, world_size=1):
+        net = super()._make_net(spec, seed, device, world_size)
         scaled = self._scheduled_aug(net.max_epochs)
         if scaled is not None:  # the first epoch's weight, before the schedule runs
             net.criterion__weights = {**net.criterion__weights, "aug": scaled[0][1]}
