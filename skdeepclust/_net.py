@@ -20,7 +20,7 @@ from torch import Tensor, nn
 
 from .augment import Augmentation
 
-__all__ = ["ClusterNet", "DeviceBatches", "WeightedLoss"]
+__all__ = ["ClusterNet", "DeviceBatches", "StreamBatches", "WeightedLoss", "batch_order"]
 
 
 class DeviceBatches:
@@ -58,6 +58,57 @@ class DeviceBatches:
             if self.shuffle and len(idx) == 1 and n > 1:
                 break
             yield self.X[idx], idx
+
+
+def batch_order(n: int, batch_size: int, shuffle: bool,
+                generator: torch.Generator | None = None) -> list[Tensor]:
+    """The index batches of one epoch over ``n`` streamed samples.
+
+    The same order as :class:`DeviceBatches` draws for a tensor of ``n`` rows (one
+    ``randperm`` from ``generator`` on its device when shuffling), so a streamed fit and an
+    in-memory fit see the same batches; a last batch of one sample is dropped when
+    shuffling (batch norm cannot train on it). The one place that decides which samples an
+    epoch visits, so that a distributed engine can shard it.
+    """
+    device = generator.device if generator is not None else torch.device("cpu")
+    if shuffle:
+        order = torch.randperm(n, device=device, generator=generator)
+    else:
+        order = torch.arange(n, device=device)
+    batches = list(order.split(int(batch_size)))
+    if shuffle and n > 1 and len(batches[-1]) == 1:
+        batches.pop()
+    return batches
+
+
+class StreamBatches:
+    """Mini-batches read, converted and moved to the device one at a time.
+
+    The streaming counterpart of :class:`DeviceBatches` for data that is never copied
+    whole (a memory map, a ``torch.utils.data.Dataset``): ``X`` is the estimator's
+    internal ``StreamedData``, whose ``iter_batches`` turns index batches into
+    network-space tensors on the device. The order comes from :func:`batch_order`. Yields
+    ``(X_batch, indices)`` like :class:`DeviceBatches`, ``indices`` on the device.
+    """
+
+    def __init__(self, X, batch_size: int, shuffle: bool, generator=None):
+        self.X = X
+        self.batch_size = int(batch_size)
+        self.shuffle = shuffle
+        self.generator = generator
+
+    def __len__(self) -> int:
+        n, bs = len(self.X), self.batch_size
+        n_batches = -(-n // bs)
+        if self.shuffle and n > 1 and n % bs == 1:
+            n_batches -= 1
+        return n_batches
+
+    def __iter__(self) -> Iterator[tuple[Tensor, Tensor]]:
+        batches = batch_order(len(self.X), self.batch_size, self.shuffle, self.generator)
+        host = [b.cpu().numpy() for b in batches]
+        for idx, xb in zip(batches, self.X.iter_batches(host)):
+            yield xb, idx
 
 
 class WeightedLoss(nn.Module):
@@ -168,8 +219,12 @@ class ClusterNet(NeuralNet):
 
     def get_iterator(self, dataset, training: bool = False):
         X = dataset.X if isinstance(dataset, Dataset) else dataset
+        if hasattr(X, "iter_batches"):  # streamed data: read batch by batch
+            return StreamBatches(X, self.batch_size, shuffle=training,
+                                 generator=getattr(self, "_generator", None))
         if not isinstance(X, Tensor):
-            raise TypeError("ClusterNet trains on a torch.Tensor already on its device.")
+            raise TypeError("ClusterNet trains on a torch.Tensor already on its device, or "
+                            "on streamed data (skdeepclust._data.StreamedData).")
         return DeviceBatches(X, self.batch_size, shuffle=training,
                              generator=getattr(self, "_generator", None))
 

@@ -40,6 +40,23 @@ __all__ = ["GANIM"]
 _SAMPLE_BATCH, _SAMPLE_MAX_BATCHES = 1024, 50
 
 
+#: For streamed data (a memory map, a Dataset) the classifier stage caches the frozen
+#: discriminator features M only when the N x d float32 cache fits in this many bytes;
+#: above it, M is recomputed per batch (eval mode, so the values do not depend on the
+#: batch), trading one discriminator forward per step for O(N d) memory. In-memory tensors
+#: always cache (the data is already held whole on the device, and it is faster).
+FEATURE_CACHE_BYTES = 256 << 20
+
+
+def _batches(X, batch_size: int):
+    """Consecutive batches of ``X``: slices of a tensor, or streamed batches of the
+    estimator's ``StreamedData``, each on the device."""
+    starts = range(0, len(X), batch_size)
+    if isinstance(X, Tensor):
+        return (X[s:s + batch_size] for s in starts)
+    return X.iter_batches([slice(s, s + batch_size) for s in starts])
+
+
 def _recalibrate_batch_norm(module: nn.Module, calls) -> None:
     """Replace the running statistics of ``module``'s batch norms by exact averages over
     ``calls`` (pairs of a function and its input, run in train mode without gradients)."""
@@ -193,29 +210,63 @@ class GANIMNet(ClusterNet):
         replacing them by the exact statistics of ``X`` (a cumulative average, dropout off)
         makes the features deterministic and independent of the batch.
         """
+        n = len(X)
         bs = max(self.gan_batch_size, 2)
-        if len(X) % bs == 1:
+        if n % bs == 1:
             bs += 1  # batch norm cannot normalise a batch of one
-        batches = [X[s:s + bs] for s in range(0, len(X), bs)]
+        sizes = [min(bs, n - s) for s in range(0, n, bs)]
         disc = self.discriminator_
-        _recalibrate_batch_norm(disc, [(lambda x: disc(x, dropout=0.0), b) for b in batches])
-        # The generator too, so that sample() gets the statistics of its own outputs.
-        _recalibrate_batch_norm(self.generator_,
-                                [(self.generator_, self.noise(len(b))) for b in batches])
+        _recalibrate_batch_norm(disc, ((lambda x: disc(x, dropout=0.0), b)
+                                       for b in _batches(X, bs)))
+        # The generator too, so that sample() gets the statistics of its own outputs. The
+        # noise is drawn whether or not there are batch norms (the same draws either way).
+        noise = [(self.generator_, self.noise(k)) for k in sizes]
+        _recalibrate_batch_norm(self.generator_, noise)
         self.discriminator_.eval()
         self.generator_.eval()
-        self._features = self.features(X)
-        if self.standardize:
-            self.module_.set_input_stats(self._features)
+        d = int(self.discriminator_.feature_dim)
+        if isinstance(X, Tensor) or n * d * 4 <= FEATURE_CACHE_BYTES:
+            self._features = self.features(X)
+            if self.standardize:
+                self.module_.set_input_stats(self._features)
+        else:  # streamed and large: compute M per batch in compute_terms
+            self._features = None
+            if self.standardize:
+                self._set_streamed_input_stats(X)
         self._features_ready = True
+
+    @torch.no_grad()
+    def _set_streamed_input_stats(self, X, batch_size: int = 1024,
+                                  eps: float = 1e-6) -> None:
+        """``set_input_stats`` from one pass over batches: per-feature mean and (unbiased)
+        std of M, merged batch by batch in float64 (Chan et al.)."""
+        count, mean, m2 = 0, None, None
+        for xb in _batches(X, batch_size):
+            m = self.features(xb, batch_size=batch_size).double()
+            k = len(m)
+            b_mean = m.mean(0)
+            b_m2 = ((m - b_mean) ** 2).sum(0)
+            if mean is None:
+                count, mean, m2 = k, b_mean, b_m2
+                continue
+            delta = b_mean - mean
+            total = count + k
+            mean = mean + delta * (k / total)
+            m2 = m2 + b_m2 + delta ** 2 * (count * k / total)
+            count = total
+        clf = self.module_
+        clf.input_mean.copy_(mean.to(clf.input_mean.dtype))
+        std = (m2 / max(count - 1, 1)).sqrt().clamp_min(eps)
+        clf.input_scale.copy_(std.to(clf.input_scale.dtype) if count > 1
+                              else torch.ones_like(clf.input_scale))
 
     @torch.no_grad()
     def features(self, X: Tensor, dropout: float = 0.0, batch_size: int = 1024) -> Tensor:
         """Discriminator features M of ``X`` in eval mode (``dropout`` > 0 gives m')."""
         was = self.discriminator_.training
         self.discriminator_.eval()
-        out = torch.cat([self.discriminator_(X[s:s + batch_size], dropout=dropout)[0]
-                         for s in range(0, len(X), batch_size)])
+        out = torch.cat([self.discriminator_(xb, dropout=dropout)[0]
+                         for xb in _batches(X, batch_size)])
         self.discriminator_.train(was)
         return out
 
@@ -291,7 +342,11 @@ class GANIMNet(ClusterNet):
     def compute_terms(self, X: Tensor, indices: Tensor) -> dict[str, Tensor]:
         """Eq. 9 for a batch: each term is averaged over all heads."""
         clf = self.module_
-        m = self._features[indices]
+        if self._features is not None:
+            m = self._features[indices]
+        else:  # streamed data: M of this batch, float32 as the cache would hold it
+            with torch.autocast(device_type=torch.device(self.device).type, enabled=False):
+                m = self.features(X)
         probs = clf(m)
         terms: dict[str, Tensor] = {}
         if self.weight("marginal") or self.weight("entropy"):
@@ -339,21 +394,25 @@ class GANIMNet(ClusterNet):
         with _torch_seeded(int(seed), torch.device(self.device)):
             return self._head_losses(X, seed, batch_size)
 
-    def _head_losses(self, X: Tensor, seed: int, batch_size: int) -> Tensor:
+    def _head_losses(self, X, seed: int, batch_size: int) -> Tensor:
+        # One pass over batches of X (a tensor or streamed data): the features, the
+        # probabilities (kept, N x K per head, for the data-set marginal) and the dropout
+        # and VAT sums. Eval mode draws nothing for M or the probabilities, so the values
+        # and the RNG draws are those of separate passes.
         self._set_training(False)
         clf = self.module_
         gen = torch.Generator(device=self.device).manual_seed(int(seed))
-        m = self.features(X, batch_size=batch_size)
-        with torch.no_grad():
-            probs = [torch.cat(ps) for ps in zip(*(clf(m[s:s + batch_size])
-                                                   for s in range(0, len(m), batch_size)))]
-        n_heads = len(probs)
-        drop = torch.zeros(n_heads, device=m.device)
-        vat = torch.zeros(n_heads, device=m.device)
+        parts, drop, vat, n = [], None, None, 0
         r = max(int(self.n_dropout_copies), 1)
-        for s in range(0, len(m), batch_size):
-            mb, xb = m[s:s + batch_size], X[s:s + batch_size]
-            pb = [p[s:s + batch_size] for p in probs]
+        for xb in _batches(X, batch_size):
+            mb = self.features(xb, batch_size=batch_size)
+            with torch.no_grad():
+                pb = clf(mb)
+            parts.append(pb)
+            n += len(mb)
+            if drop is None:
+                drop = torch.zeros(len(pb), device=mb.device)
+                vat = torch.zeros(len(pb), device=mb.device)
             with torch.no_grad():
                 if self.weight("dropout") and self.n_dropout_copies > 0:
                     for _ in range(r):
@@ -365,7 +424,7 @@ class GANIMNet(ClusterNet):
                 with torch.no_grad():
                     qs = clf(mb + r_adv)
                     vat += torch.stack([kl_divergence(p, q).sum() for p, q in zip(pb, qs)])
-        n = len(m)
+        probs = [torch.cat(ps) for ps in zip(*parts)]
         losses = []
         for j, (p, delta) in enumerate(zip(probs, self.deltas)):
             marg, cond = information_terms(p, delta)
