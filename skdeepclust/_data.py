@@ -230,8 +230,10 @@ def from_network_layout(Z: np.ndarray, spec: InputSpec, raw_shape) -> np.ndarray
 #: Datasets always stream, whatever their size).
 STREAM_FLOAT32_BYTES = 2 << 30
 
-#: Rows read per chunk by the one streaming pass that learns the scaling.
+#: The one streaming pass that learns the scaling reads chunks of at most this many rows
+#: and about this many float64 bytes.
 SCALING_CHUNK_ROWS = 4096
+SCALING_CHUNK_BYTES = 32 << 20
 
 
 def is_streamed(X) -> bool:
@@ -398,7 +400,7 @@ def _check_finite(rows: np.ndarray) -> None:
 
 
 def fit_scaling_streamed(reader, is_image: bool,
-                         chunk_rows: int = SCALING_CHUNK_ROWS) -> Scaling:
+                         chunk_rows: int | None = None) -> Scaling:
     """:meth:`Scaling.fit` in one pass over chunks of ``chunk_rows`` rows.
 
     Images: the global minimum and maximum, exactly those of the whole array. Tabular data:
@@ -406,15 +408,18 @@ def fit_scaling_streamed(reader, is_image: bool,
     (Chan et al.'s parallel variance), equal to the in-memory values up to rounding.
     """
     n = len(reader)
+    if chunk_rows is None:
+        row_bytes = 8 * max(1, math.prod(reader.item_shape))
+        chunk_rows = max(1, min(SCALING_CHUNK_ROWS, SCALING_CHUNK_BYTES // row_bytes))
     low, high = np.inf, -np.inf
     count, mean, m2 = 0, None, None
     for start in range(0, n, chunk_rows):
         rows = _flat_rows(reader, reader.read(slice(start, min(n, start + chunk_rows))))
         _check_finite(rows)
-        rows = rows.astype(np.float64, copy=False)
-        if is_image:
+        if is_image:  # exact in the data's own dtype: no float64 copy
             low, high = min(low, float(rows.min())), max(high, float(rows.max()))
             continue
+        rows = rows.astype(np.float64, copy=False)
         k = len(rows)
         c_mean = rows.mean(axis=0)
         c_m2 = ((rows - c_mean) ** 2).sum(axis=0)
