@@ -3,7 +3,9 @@
 :class:`BaseDeepClusterer` is a plain scikit-learn estimator. It validates input once, at the
 edge, derives all randomness from ``random_state`` without touching the caller's global RNGs,
 builds a skorch :class:`~skdeepclust._net.ClusterNet` inside ``fit`` and trains it on a tensor
-that stays on the training device. ``predict``, ``predict_proba``, ``transform``, ``sample``
+that stays on the training device, or, for data too big to copy (a ``numpy.memmap``, a
+``torch.utils.data.Dataset``), on batches read and converted one at a time
+(:class:`~skdeepclust._data.StreamedData`). ``predict``, ``predict_proba``, ``transform``, ``sample``
 and ``score`` share the same plumbing; a method supplies its networks, its net class, its loss
 weights and a few hooks. ``get_feature_names_out`` (hence ``set_output``) follows
 scikit-learn's class-name-prefix convention (``icae0``, ``icae1``, ...).
@@ -434,9 +436,13 @@ class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, ClusterMixin, Transform
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features), (n_samples, H, W) or \
-                (n_samples, H, W, C)
+                (n_samples, H, W, C), numpy.memmap or torch.utils.data.Dataset
             Training data: flattened samples (see ``image_shape``) or an image array.
-            Any numeric dtype and value range; the scaling is learned here.
+            Any numeric dtype and value range; the scaling is learned here. A memory map
+            (or an array whose float32 copy would exceed 2 GiB) and a ``Dataset`` whose
+            items are ``(C, H, W)`` images (tensors or arrays; or ``(image, anything)``
+            tuples) are streamed batch by batch, never copied whole (see "Large data" in
+            the user guide).
         y : Ignored
             Not used, present for API consistency.
 
@@ -456,8 +462,7 @@ class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, ClusterMixin, Transform
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features), (n_samples, H, W) or \
-                (n_samples, H, W, C)
+        X : array-like, numpy.memmap or torch.utils.data.Dataset
             Training data, as in :meth:`fit`.
         y : Ignored
             Not used, present for API consistency.
@@ -503,8 +508,9 @@ class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, ClusterMixin, Transform
 
         Parameters
         ----------
-        X : array-like, same layout as in ``fit``
-            New data.
+        X : array-like, numpy.memmap or torch.utils.data.Dataset
+            New data, in any input type :meth:`fit` accepts, with images of the fitted
+            shape.
 
         Returns
         -------
@@ -518,8 +524,9 @@ class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, ClusterMixin, Transform
 
         Parameters
         ----------
-        X : array-like, same layout as in ``fit``
-            New data.
+        X : array-like, numpy.memmap or torch.utils.data.Dataset
+            New data, in any input type :meth:`fit` accepts, with images of the fitted
+            shape.
 
         Returns
         -------
@@ -533,8 +540,9 @@ class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, ClusterMixin, Transform
 
         Parameters
         ----------
-        X : array-like, same layout as in ``fit``
-            New data.
+        X : array-like, numpy.memmap or torch.utils.data.Dataset
+            New data, in any input type :meth:`fit` accepts, with images of the fitted
+            shape.
 
         Returns
         -------
@@ -566,7 +574,7 @@ class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, ClusterMixin, Transform
 
         Parameters
         ----------
-        X : array-like, same layout as in ``fit``
+        X : array-like, numpy.memmap or torch.utils.data.Dataset
             Data to score.
         y : Ignored
             Not used, present for API consistency.

@@ -1,5 +1,9 @@
 """Input handling shared by every estimator: layout, image shape and intensity scaling.
 
+Data too big to copy (a ``numpy.memmap``, a ``torch.utils.data.Dataset``, a very large
+array) is not converted here: :class:`StreamedData` reads, scales and converts it one batch
+at a time, with the scaling learned in one streaming pass (:func:`fit_scaling_streamed`).
+
 sklearn counts ``X.shape[1]`` as the number of features, so the canonical input is 2-D
 ``(n_samples, n_features)`` and images are described by ``image_shape``. Raw image arrays
 ``(n, H, W)`` and ``(n, H, W, C)`` (numpy / PIL layout) are accepted as a convenience and
@@ -172,6 +176,10 @@ class Scaling:
 
     Images use one global ``(low, high)`` range mapped to [0, 1], so pixel intensities keep
     their relative scale; tabular data is standardised per feature.
+
+    :meth:`fit` learns it from an array in memory; for streamed data (a memory map, a
+    Dataset) :func:`fit_scaling_streamed` learns it in one pass over chunks: the same
+    minimum and maximum exactly, the same means and standard deviations up to rounding.
     """
 
     offset: np.ndarray

@@ -50,6 +50,7 @@ class ImageFolderDataset(torch.utils.data.Dataset):
 
     Examples
     --------
+    >>> from skdeepclust import DCCS
     >>> from skdeepclust.datasets import ImageFolderDataset
     >>> ds = ImageFolderDataset("photos/", size=(64, 64))  # doctest: +SKIP
     >>> labels = DCCS(n_clusters=5).fit_predict(ds)  # doctest: +SKIP
