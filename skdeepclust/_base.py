@@ -487,6 +487,7 @@ class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, ClusterMixin, Transform
         starts = range(0, len(X), bs)
         if isinstance(X, StreamedData):
             X.device = device
+            X.num_workers = net.stream_workers(training=False)
             batches = X.iter_batches([slice(s, s + bs) for s in starts])
         else:
             batches = (X[s:s + bs] for s in starts)

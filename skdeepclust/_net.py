@@ -220,6 +220,9 @@ class ClusterNet(NeuralNet):
     def get_iterator(self, dataset, training: bool = False):
         X = dataset.X if isinstance(dataset, Dataset) else dataset
         if hasattr(X, "iter_batches"):  # streamed data: read batch by batch
+            # DataLoader workers for a Dataset, the skorch way:
+            # net_kwargs={"iterator_train__num_workers": 4} (0, the default: none).
+            X.num_workers = self.stream_workers(training)
             return StreamBatches(X, self.batch_size, shuffle=training,
                                  generator=getattr(self, "_generator", None))
         if not isinstance(X, Tensor):
@@ -227,6 +230,13 @@ class ClusterNet(NeuralNet):
                             "on streamed data (skdeepclust._data.StreamedData).")
         return DeviceBatches(X, self.batch_size, shuffle=training,
                              generator=getattr(self, "_generator", None))
+
+    def stream_workers(self, training: bool) -> int:
+        """DataLoader workers that read a streamed Dataset: the net's
+        ``iterator_train__num_workers`` (training) or ``iterator_valid__num_workers``
+        (inference) parameter, 0 when unset."""
+        prefix = "iterator_train" if training else "iterator_valid"
+        return int(self.get_params_for(prefix).get("num_workers", 0))
 
     # ------------------------------------------------------------------ inference
     # What a trained method answers, on a network-space batch; the estimator calls these in

@@ -219,13 +219,16 @@ class GANIMNet(ClusterNet):
         _recalibrate_batch_norm(disc, ((lambda x: disc(x, dropout=0.0), b)
                                        for b in _batches(X, bs)))
         # The generator too, so that sample() gets the statistics of its own outputs. The
-        # noise is drawn whether or not there are batch norms (the same draws either way).
-        noise = [(self.generator_, self.noise(k)) for k in sizes]
+        # noise is drawn batch by batch (never N x noise_dim at once), and all of it even
+        # without batch norms, so the net's generator advances the same either way.
+        noise = ((self.generator_, self.noise(k)) for k in sizes)
         _recalibrate_batch_norm(self.generator_, noise)
+        for _ in noise:
+            pass
         self.discriminator_.eval()
         self.generator_.eval()
-        d = int(self.discriminator_.feature_dim)
-        if isinstance(X, Tensor) or n * d * 4 <= FEATURE_CACHE_BYTES:
+        d = getattr(self.discriminator_, "feature_dim", None)
+        if isinstance(X, Tensor) or d is None or n * int(d) * 4 <= FEATURE_CACHE_BYTES:
             self._features = self.features(X)
             if self.standardize:
                 self.module_.set_input_stats(self._features)

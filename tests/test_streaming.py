@@ -88,6 +88,13 @@ def test_colour_dataset_items_are_channels_first(images):
     assert X.shape == (2, 8, 8, 3)  # sample() answers in numpy's channels-last layout
 
 
+def test_dataloader_workers_give_the_same_fit(images):
+    kw = {"iterator_train__num_workers": 2, "iterator_valid__num_workers": 2}
+    a = FAST["DCCS"]().fit(ImageDataset(images))
+    b = FAST["DCCS"]().set_params(net_kwargs=kw).fit(ImageDataset(images))
+    np.testing.assert_array_equal(a.labels_, b.labels_)
+
+
 def test_memmap_is_streamed_not_copied(images, memmap, monkeypatch):
     est = FAST["DCCS"]()
     assert isinstance(est._check_X(memmap, reset=True), StreamedData)
