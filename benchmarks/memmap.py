@@ -122,7 +122,8 @@ def main() -> None:
             print(mode, runs[mode], flush=True)
     record = {
         "benchmark": "memmap", "method": args.method, "n": args.n,
-        "image_shape": [SIDE, SIDE], "batch_size": args.batch_size, "max_epochs": 1, "nets": args.nets,
+        "image_shape": [SIDE, SIDE], "batch_size": args.batch_size, "max_epochs": 1,
+        "nets": args.nets,
         "data_mb_uint8": round(args.n * SIDE * SIDE / 1e6, 1),
         "data_mb_float32": round(args.n * SIDE * SIDE * 4 / 1e6, 1),
         "runs": runs, "cpu": cpu_model(), "commit": git_commit(),
