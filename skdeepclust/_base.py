@@ -3,7 +3,9 @@
 :class:`BaseDeepClusterer` is a plain scikit-learn estimator. It validates input once, at the
 edge, derives all randomness from ``random_state`` without touching the caller's global RNGs,
 builds a skorch :class:`~skdeepclust._net.ClusterNet` inside ``fit`` and trains it on a tensor
-that stays on the training device. ``predict``, ``predict_proba``, ``transform``, ``sample``
+that stays on the training device, or, for data too big to copy (a ``numpy.memmap``, a
+``torch.utils.data.Dataset``), on batches read and converted one at a time
+(:class:`~skdeepclust._data.StreamedData`). ``predict``, ``predict_proba``, ``transform``, ``sample``
 and ``score`` share the same plumbing; a method supplies its networks, its net class, its loss
 weights and a few hooks. ``get_feature_names_out`` (hence ``set_output``) follows
 scikit-learn's class-name-prefix convention (``icae0``, ``icae1``, ...).
@@ -39,7 +41,12 @@ from . import augment as _augment
 from ._data import (
     InputSpec,
     Scaling,
+    StreamedData,
     check_input,
+    fit_scaling_streamed,
+    is_streamed,
+    make_reader,
+    reader_raw_shape,
     from_network_layout,
     resolve_image_shape,
     to_network_layout,
@@ -311,8 +318,15 @@ class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, ClusterMixin, Transform
             f"batch tensor to an augmented batch; got {type(aug).__name__}."
         )
 
-    def _check_X(self, X, *, reset: bool) -> np.ndarray:
-        """Validate ``X`` and return it in network layout and scale (float32, a copy)."""
+    def _check_X(self, X, *, reset: bool) -> np.ndarray | StreamedData:
+        """Validate ``X`` and return it in network layout and scale (float32, a copy).
+
+        Data too big to copy (a ``torch.utils.data.Dataset``, a ``numpy.memmap``, an array
+        whose float32 copy would be huge) comes back as a :class:`StreamedData` instead,
+        which converts one batch at a time.
+        """
+        if is_streamed(X):
+            return self._check_streamed(X, reset=reset)
         X2, raw_shape = check_input(
             self, X, reset=reset, image_shape=None if reset else self.image_shape_
         )
@@ -330,6 +344,45 @@ class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, ClusterMixin, Transform
             if (lo, hi) != (0.0, 1.0):
                 Xn = Xn * (hi - lo) + lo
         return to_network_layout(Xn, spec)
+
+    def _check_streamed(self, X, *, reset: bool) -> StreamedData:
+        """:meth:`_check_X` for streamed data: validate the layout and learn the scaling in
+        one pass over chunks (``fit``), without ever holding the whole data set."""
+        reader = make_reader(X)
+        raw_shape = reader_raw_shape(reader)
+        n_features = math.prod(reader.item_shape)
+        if reset:
+            if len(reader) < 2:
+                raise ValueError(
+                    f"Found {len(reader)} sample(s), but fitting needs at least 2."
+                )
+            for attr in ("feature_names_in_",):  # a Dataset has no column names
+                if hasattr(self, attr):
+                    delattr(self, attr)
+            self.n_features_in_ = n_features
+            image_shape = resolve_image_shape(self.image_shape, n_features, raw_shape)
+            self.image_shape_ = image_shape
+            self._raw_shape = raw_shape
+            spec = InputSpec(n_features, image_shape, len(reader))
+            self._scaling = fit_scaling_streamed(reader, spec.is_image)
+        else:
+            if n_features != self.n_features_in_:
+                raise ValueError(
+                    f"X has {n_features} features, but {type(self).__name__} is expecting "
+                    f"{self.n_features_in_} features as input."
+                )
+            if raw_shape is not None and self.image_shape_ is not None:
+                h, w, c = self.image_shape_
+                if tuple(raw_shape) not in {(h, w, c)} | ({(h, w)} if c == 1 else set()):
+                    raise ValueError(
+                        f"X holds images of shape {tuple(reader.item_shape)}, but the "
+                        f"estimator was fitted on images of shape {tuple(self.image_shape_)} "
+                        "(H, W, C)."
+                    )
+            spec = self._spec(len(reader))
+        device = self.net_.device if hasattr(self, "net_") and not reset else "cpu"
+        return StreamedData(reader, self._scaling, spec, self._image_range, device=device,
+                            channels_last=bool(self.channels_last) and spec.is_image)
 
     def _spec(self, n_samples: int) -> InputSpec:
         return InputSpec(self.n_features_in_, self.image_shape_, n_samples)
@@ -423,10 +476,14 @@ class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, ClusterMixin, Transform
             # random_state=None draws fresh entropy on each rank: take rank 0's, so that all
             # ranks initialise alike and shard the same permutations.
             seed = _distributed.broadcast_ints([seed], device)[0]
-        X_t = torch.from_numpy(X_net).to(device)
-        if self.channels_last and X_t.ndim == 4:
-            # Converted once: batches sliced from it keep the format (no copy per batch).
-            X_t = X_t.contiguous(memory_format=torch.channels_last)
+        if isinstance(X_net, StreamedData):
+            X_t = X_net  # read batch by batch, never copied whole
+            X_t.device = device
+        else:
+            X_t = torch.from_numpy(X_net).to(device)
+            if self.channels_last and X_t.ndim == 4:
+                # Converted once: batches sliced from it keep the format (no copy per batch).
+                X_t = X_t.contiguous(memory_format=torch.channels_last)
         with _torch_seeded(seed, device), _torch_threads(self.n_threads, device):
             net = self._make_net(spec, seed, device, world)
             if world > 1:
@@ -450,9 +507,13 @@ class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, ClusterMixin, Transform
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features), (n_samples, H, W) or \
-                (n_samples, H, W, C)
+                (n_samples, H, W, C), numpy.memmap or torch.utils.data.Dataset
             Training data: flattened samples (see ``image_shape``) or an image array.
-            Any numeric dtype and value range; the scaling is learned here.
+            Any numeric dtype and value range; the scaling is learned here. A memory map
+            (or an array whose float32 copy would exceed 2 GiB) and a ``Dataset`` whose
+            items are ``(C, H, W)`` images (tensors or arrays; or ``(image, anything)``
+            tuples) are streamed batch by batch, never copied whole (see "Large data" in
+            the user guide).
         y : Ignored
             Not used, present for API consistency.
 
@@ -472,8 +533,7 @@ class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, ClusterMixin, Transform
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features), (n_samples, H, W) or \
-                (n_samples, H, W, C)
+        X : array-like, numpy.memmap or torch.utils.data.Dataset
             Training data, as in :meth:`fit`.
         y : Ignored
             Not used, present for API consistency.
@@ -487,16 +547,23 @@ class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, ClusterMixin, Transform
         return self._apply(X_t, self._embed, dtype=np.float32)
 
     # ------------------------------------------------------------------ inference
-    def _apply(self, X: Tensor | np.ndarray, fn: Callable[[Tensor], Tensor], dtype) -> np.ndarray:
+    def _apply(self, X: Tensor | np.ndarray | StreamedData, fn: Callable[[Tensor], Tensor],
+               dtype) -> np.ndarray:
         """Run ``fn`` over ``X`` in large batches, in eval mode, without autograd."""
         net = self.net_
         device = torch.device(net.device)
         net._set_training(False)
         outs = []
         bs = self._inference_batch_size
+        starts = range(0, len(X), bs)
+        if isinstance(X, StreamedData):
+            X.device = device
+            X.num_workers = net.stream_workers(training=False)
+            batches = X.iter_batches([slice(s, s + bs) for s in starts])
+        else:
+            batches = (X[s:s + bs] for s in starts)
         with torch.inference_mode(), net.autocast(), _torch_threads(self.n_threads, device):
-            for start in range(0, len(X), bs):
-                xb = X[start:start + bs]
+            for xb in batches:
                 xb = net.to_memory_format(torch.as_tensor(xb).to(device, non_blocking=True))
                 outs.append(_rows_exact(fn, xb).float().cpu())
         return torch.cat(outs).numpy().astype(dtype, copy=False)
@@ -513,8 +580,9 @@ class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, ClusterMixin, Transform
 
         Parameters
         ----------
-        X : array-like, same layout as in ``fit``
-            New data.
+        X : array-like, numpy.memmap or torch.utils.data.Dataset
+            New data, in any input type :meth:`fit` accepts, with images of the fitted
+            shape.
 
         Returns
         -------
@@ -528,8 +596,9 @@ class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, ClusterMixin, Transform
 
         Parameters
         ----------
-        X : array-like, same layout as in ``fit``
-            New data.
+        X : array-like, numpy.memmap or torch.utils.data.Dataset
+            New data, in any input type :meth:`fit` accepts, with images of the fitted
+            shape.
 
         Returns
         -------
@@ -543,8 +612,9 @@ class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, ClusterMixin, Transform
 
         Parameters
         ----------
-        X : array-like, same layout as in ``fit``
-            New data.
+        X : array-like, numpy.memmap or torch.utils.data.Dataset
+            New data, in any input type :meth:`fit` accepts, with images of the fitted
+            shape.
 
         Returns
         -------
@@ -576,7 +646,7 @@ class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, ClusterMixin, Transform
 
         Parameters
         ----------
-        X : array-like, same layout as in ``fit``
+        X : array-like, numpy.memmap or torch.utils.data.Dataset
             Data to score.
         y : Ignored
             Not used, present for API consistency.

@@ -62,12 +62,14 @@ def _demo(args: argparse.Namespace) -> int:
 
 #: File name of the model written by ``cluster`` (the weights-only format of ``est.save``).
 MODEL_FILE = "model.skdc"
-_IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
 
 
-def _read_input(path: str, size: tuple[int, int] | None):
+def _read_input(path: str, size: tuple[int, int] | None, channels: int | None = None):
     """``(images, names)`` from a folder of images or a .npy/.npz array.
 
+    A folder becomes an :class:`~skdeepclust.datasets.ImageFolderDataset` of uint8 images
+    (the pixel values an image array would hold), which the estimators stream: only a batch
+    of decoded images is in memory at a time. A .npy file is memory-mapped (streamed too).
     Unreadable image files are reported on stderr and skipped.
     """
     import numpy as np
@@ -75,31 +77,35 @@ def _read_input(path: str, size: tuple[int, int] | None):
     src = Path(path)
     if src.is_file() and src.suffix in (".npy", ".npz"):
         if src.suffix == ".npy":
-            X = np.load(src)
+            X = np.load(src, mmap_mode="r")
         else:
             with np.load(src) as f:
                 X = f["X"] if "X" in f.files else f[f.files[0]]
         return X, [f"{src.name}[{i}]" for i in range(len(X))]
     if not src.is_dir():
         raise SystemExit(f"error: {path} is neither a folder of images nor a .npy/.npz file")
-    from PIL import Image
+    from .datasets import ImageFolderDataset
 
-    files = sorted(p for p in src.rglob("*") if p.suffix.lower() in _IMAGE_SUFFIXES)
-    images, names = [], []
-    for f in files:
-        try:
-            with Image.open(f) as im:
-                images.append(im.convert("RGB") if im.mode not in ("L", "RGB") else im.copy())
-                names.append(str(f.relative_to(src)))
-        except (OSError, ValueError) as exc:
-            print(f"skipped {f}: {exc}", file=sys.stderr)
-    if not images:
-        raise SystemExit(f"error: no readable image (PNG, JPEG, ...) in {path}")
-    mode = "RGB" if any(im.mode == "RGB" for im in images) else "L"
-    size = tuple(size) if size else images[0].size[::-1]
-    arrays = [np.asarray(im.convert(mode).resize((size[1], size[0]), Image.BILINEAR))
-              for im in images]
-    return np.stack(arrays), names
+    try:
+        ds = ImageFolderDataset(src, size=size, channels=channels, dtype="uint8")
+    except ValueError as exc:
+        raise SystemExit(f"error: no readable image (PNG, JPEG, ...) in {path}") from exc
+    for f, why in ds.skipped:
+        print(f"skipped {f}: {why}", file=sys.stderr)
+    return ds, ds.names
+
+
+def _images(X, indices):
+    """The images ``indices`` of ``X`` (an array or an image folder) as one uint8 array."""
+    import numpy as np
+
+    if hasattr(X, "read_array"):
+        return np.stack([X.read_array(int(i)) for i in indices])
+    return np.asarray(X[np.asarray(indices)])
+
+
+def _shape(X) -> tuple[int, ...]:
+    return tuple(X.image_shape) if hasattr(X, "image_shape") else tuple(X.shape[1:])
 
 
 def _montage_png(images, path: Path, n_max: int = 64) -> None:
@@ -142,7 +148,7 @@ def _cluster(args: argparse.Namespace) -> int:
     cls = estimator_class(args.method)
     model = cls(n_clusters=args.n_clusters, random_state=args.seed, device=args.device,
                 max_epochs=args.epochs, verbose=0 if args.quiet else 2)
-    print(f"{len(X)} images of shape {X.shape[1:]}: fitting {cls.__name__} ...", flush=True)
+    print(f"{len(X)} images of shape {_shape(X)}: fitting {cls.__name__} ...", flush=True)
     labels = model.fit_predict(X)
     proba = model.predict_proba(X)
     out = Path(args.out)
@@ -152,7 +158,8 @@ def _cluster(args: argparse.Namespace) -> int:
         members = np.flatnonzero(labels == k)
         if len(members):
             order = members[np.argsort(-proba[members, k], kind="stable")]
-            _montage_png(X[order], out / f"cluster_{k:02d}.png")
+            # Only the images of the montage are decoded (at most 64 per cluster).
+            _montage_png(_images(X, order[:64]), out / f"cluster_{k:02d}.png")
     model.save(out / MODEL_FILE)
     sizes = np.bincount(labels, minlength=args.n_clusters)
     print(f"cluster sizes: {sizes.tolist()}")
@@ -191,8 +198,9 @@ def _load_model(path: str, device: str, allow_pickle: bool):
 def _predict(args: argparse.Namespace) -> int:
     model = _load_model(args.model, args.device, args.allow_pickle)
     size = model.image_shape_[:2] if getattr(model, "image_shape_", None) else None
-    X, names = _read_input(args.input, size)
-    if model.image_shape_ and model.image_shape_[2] == 1 and X.ndim == 4:
+    channels = model.image_shape_[2] if getattr(model, "image_shape_", None) else None
+    X, names = _read_input(args.input, size, channels)
+    if model.image_shape_ and model.image_shape_[2] == 1 and getattr(X, "ndim", 0) == 4:
         X = X.mean(axis=-1).astype(X.dtype)  # colour files for a grey model
     proba = model.predict_proba(X)
     out = Path(args.out) if args.out else None

@@ -1,5 +1,9 @@
 """Input handling shared by every estimator: layout, image shape and intensity scaling.
 
+Data too big to copy (a ``numpy.memmap``, a ``torch.utils.data.Dataset``, a very large
+array) is not converted here: :class:`StreamedData` reads, scales and converts it one batch
+at a time, with the scaling learned in one streaming pass (:func:`fit_scaling_streamed`).
+
 sklearn counts ``X.shape[1]`` as the number of features, so the canonical input is 2-D
 ``(n_samples, n_features)`` and images are described by ``image_shape``. Raw image arrays
 ``(n, H, W)`` and ``(n, H, W, C)`` (numpy / PIL layout) are accepted as a convenience and
@@ -14,6 +18,7 @@ from numbers import Integral
 
 import numpy as np
 import scipy.sparse as sp
+import torch
 from sklearn.utils.validation import check_array, validate_data
 
 __all__ = ["InputSpec"]
@@ -171,6 +176,10 @@ class Scaling:
 
     Images use one global ``(low, high)`` range mapped to [0, 1], so pixel intensities keep
     their relative scale; tabular data is standardised per feature.
+
+    :meth:`fit` learns it from an array in memory; for streamed data (a memory map, a
+    Dataset) :func:`fit_scaling_streamed` learns it in one pass over chunks: the same
+    minimum and maximum exactly, the same means and standard deviations up to rounding.
     """
 
     offset: np.ndarray
@@ -221,3 +230,306 @@ def from_network_layout(Z: np.ndarray, spec: InputSpec, raw_shape) -> np.ndarray
     if raw_shape is None:
         return Z.reshape(len(Z), -1)
     return Z.reshape((len(Z),) + tuple(raw_shape))
+
+
+# ---------------------------------------------------------------------------- streaming
+#: Plain in-memory arrays whose float32 network copy would exceed this many bytes are
+#: streamed like memory maps instead of being copied whole (NumPy memory maps and torch
+#: Datasets always stream, whatever their size).
+STREAM_FLOAT32_BYTES = 2 << 30
+
+#: The one streaming pass that learns the scaling reads chunks of at most this many rows
+#: and about this many float64 bytes.
+SCALING_CHUNK_ROWS = 4096
+SCALING_CHUNK_BYTES = 32 << 20
+
+
+def is_streamed(X) -> bool:
+    """Whether ``X`` is read batch by batch rather than copied into one float32 array."""
+    if isinstance(X, np.memmap):
+        return True
+    if isinstance(X, torch.utils.data.Dataset):
+        return True
+    if isinstance(X, np.ndarray) and X.ndim >= 2 and X.dtype.kind in "biuf":
+        return X.size * 4 > STREAM_FLOAT32_BYTES
+    return False
+
+
+def _first_of(item):
+    """The image of a Dataset item: the item itself or the first element of a tuple."""
+    if isinstance(item, (tuple, list)):
+        if not item:
+            raise ValueError("Dataset items must be an image or an (image, ...) tuple; got "
+                             "an empty tuple.")
+        item = item[0]
+    return item
+
+
+class _ArrayReader:
+    """Rows of a (memory-mapped) array in the caller's layout: ``(n, F)``, ``(n, H, W)`` or
+    ``(n, H, W, C)``. Reads contiguous row ranges as slices (sequential file reads for a
+    memory map) and other index sets by fancy indexing."""
+
+    channels_first = False
+
+    def __init__(self, X: np.ndarray):
+        self.X = X
+        self.dtype = X.dtype
+        self.item_shape = tuple(X.shape[1:])
+
+    def __len__(self) -> int:
+        return len(self.X)
+
+    def read(self, idx) -> np.ndarray:
+        if isinstance(idx, slice):
+            return np.asarray(self.X[idx])
+        idx = np.asarray(idx)
+        if len(idx) and idx[-1] - idx[0] + 1 == len(idx) and np.all(np.diff(idx) == 1):
+            return np.asarray(self.X[idx[0]:idx[-1] + 1])
+        return np.asarray(self.X[idx])
+
+
+def _item_array(item, i: int) -> np.ndarray:
+    x = _first_of(item)
+    if isinstance(x, torch.Tensor):
+        x = x.detach().cpu().numpy()
+    elif not isinstance(x, np.ndarray):
+        raise TypeError(
+            f"Dataset item {i} is a {type(x).__name__}; items must be an image tensor or "
+            "array of shape (C, H, W) (or (H, W), or (n_features,)), or a tuple whose first "
+            "element is one. Add a transform that returns a tensor (e.g. "
+            "torchvision.transforms.v2.ToImage / PILToTensor)."
+        )
+    if x.dtype.kind not in "biuf":
+        raise TypeError(f"Dataset item {i} has dtype {x.dtype}; items must be numeric.")
+    return x
+
+
+class _DatasetReader:
+    """Items of a ``torch.utils.data.Dataset`` stacked into a batch, channels first."""
+
+    channels_first = True
+
+    def __init__(self, dataset):
+        self.dataset = dataset
+        try:
+            n = len(dataset)
+        except TypeError:
+            raise TypeError(
+                "The Dataset has no len(): pass a map-style torch.utils.data.Dataset "
+                "(with __len__ and __getitem__), not an IterableDataset."
+            ) from None
+        if n == 0:
+            raise ValueError("The Dataset is empty: it must hold at least one sample.")
+        first = _item_array(dataset[0], 0)
+        if first.ndim not in (1, 2, 3):
+            raise ValueError(
+                f"Dataset item 0 has shape {first.shape}; items must be images (C, H, W) or "
+                "(H, W), or feature vectors (n_features,)."
+            )
+        if first.ndim == 3 and first.shape[0] > 4 and first.shape[-1] <= 4:
+            raise ValueError(
+                f"Dataset item 0 has shape {first.shape}, which looks channels-last "
+                "(H, W, C). Dataset items are expected channels-first (C, H, W), as torch "
+                "gives them: return x.permute(2, 0, 1) (or use ToImage / PILToTensor)."
+            )
+        self.n = n
+        self.dtype = first.dtype
+        self.item_shape = tuple(first.shape)
+
+    def __len__(self) -> int:
+        return self.n
+
+    def stack(self, items, indices) -> np.ndarray:
+        arrays = []
+        for item, i in zip(items, indices):
+            x = _item_array(item, int(i))
+            if x.shape != self.item_shape:
+                raise ValueError(
+                    f"Dataset item {int(i)} has shape {tuple(x.shape)}, but item 0 has shape "
+                    f"{self.item_shape}: every item must have the same shape. Resize the "
+                    "images to one size (ImageFolderDataset(size=...) does this)."
+                )
+            arrays.append(x)
+        out = np.stack(arrays)
+        return out if out.dtype == self.dtype else out.astype(self.dtype)
+
+    def read(self, idx) -> np.ndarray:
+        idx = range(len(self))[idx] if isinstance(idx, slice) else np.asarray(idx)
+        return self.stack([self.dataset[int(i)] for i in idx], idx)
+
+
+def make_reader(X):
+    """A reader of ``X`` (Dataset, memory map or large array), validated."""
+    if isinstance(X, torch.utils.data.Dataset):
+        return _DatasetReader(X)
+    if X.dtype.kind not in "biuf":
+        raise TypeError(f"X has dtype {X.dtype}; deep clustering needs numeric data.")
+    if X.ndim not in (2, 3, 4):
+        raise ValueError(
+            f"X has shape {X.shape}. Pass (n_samples, n_features), (n_samples, height, "
+            "width) or (n_samples, height, width, channels)."
+        )
+    if X.ndim == 4 and X.shape[-1] > 4 and X.shape[1] <= 4:
+        raise ValueError(
+            f"X has shape {X.shape}, which looks channels-first (N, C, H, W). Images are "
+            "expected channels-last (N, H, W, C), as numpy and PIL give them: pass "
+            "X.transpose(0, 2, 3, 1)."
+        )
+    if len(X) == 0:
+        raise ValueError("X is empty: it must hold at least one sample.")
+    return _ArrayReader(X)
+
+
+def reader_raw_shape(reader) -> tuple[int, ...] | None:
+    """The caller-layout per-sample shape (as :func:`check_input` returns it): ``None``
+    for flat samples, ``(H, W)`` or ``(H, W, C)`` for images."""
+    shape = reader.item_shape
+    if len(shape) == 1:
+        return None
+    if reader.channels_first:
+        if len(shape) == 2:
+            return shape
+        c, h, w = shape
+        return (h, w) if c == 1 else (h, w, c)
+    return shape
+
+
+def _flat_rows(reader, raw: np.ndarray) -> np.ndarray:
+    """Rows read from ``reader`` -> flattened channels-last ``(n, F)``."""
+    if reader.channels_first and raw.ndim == 4:
+        raw = raw.transpose(0, 2, 3, 1)
+    return raw.reshape(len(raw), -1)
+
+
+def _check_finite(rows: np.ndarray) -> None:
+    if rows.dtype.kind == "f" and not np.isfinite(rows).all():
+        raise ValueError("Input contains NaN or infinity; remove or impute those values.")
+
+
+def fit_scaling_streamed(reader, is_image: bool,
+                         chunk_rows: int | None = None) -> Scaling:
+    """:meth:`Scaling.fit` in one pass over chunks of ``chunk_rows`` rows.
+
+    Images: the global minimum and maximum, exactly those of the whole array. Tabular data:
+    per-feature means and (population) standard deviations merged chunk by chunk in float64
+    (Chan et al.'s parallel variance), equal to the in-memory values up to rounding.
+    """
+    n = len(reader)
+    if chunk_rows is None:
+        row_bytes = 8 * max(1, math.prod(reader.item_shape))
+        chunk_rows = max(1, min(SCALING_CHUNK_ROWS, SCALING_CHUNK_BYTES // row_bytes))
+    low, high = np.inf, -np.inf
+    count, mean, m2 = 0, None, None
+    for start in range(0, n, chunk_rows):
+        rows = _flat_rows(reader, reader.read(slice(start, min(n, start + chunk_rows))))
+        _check_finite(rows)
+        if is_image:  # exact in the data's own dtype: no float64 copy
+            low, high = min(low, float(rows.min())), max(high, float(rows.max()))
+            continue
+        rows = rows.astype(np.float64, copy=False)
+        k = len(rows)
+        c_mean = rows.mean(axis=0)
+        c_m2 = ((rows - c_mean) ** 2).sum(axis=0)
+        if mean is None:
+            count, mean, m2 = k, c_mean, c_m2
+        else:
+            delta = c_mean - mean
+            total = count + k
+            mean = mean + delta * (k / total)
+            m2 = m2 + c_m2 + delta ** 2 * (count * k / total)
+            count = total
+    if is_image:
+        span = high - low if high > low else 1.0
+        offset, scale = np.array([low]), np.array([span])
+    else:
+        offset, scale = mean, np.sqrt(m2 / count)
+        scale[scale < 1e-12] = 1.0
+    return Scaling(offset=offset, scale=scale, dtype=np.dtype(reader.dtype))
+
+
+class StreamedData(torch.utils.data.Dataset):
+    """Network-space batches of data that is never copied whole (internal).
+
+    Wraps a reader (a NumPy array or memory map, or a ``torch.utils.data.Dataset``) with
+    the fitted scaling: each batch is read, flattened, scaled, converted to the network
+    layout, made a float32 tensor and moved to ``device``. Only one batch is decoded at a
+    time (``num_workers`` DataLoader workers prefetch a few more for a Dataset).
+
+    ``ClusterNet.get_iterator`` trains on it through :class:`~skdeepclust._net.StreamBatches`;
+    the estimator's inference plumbing reads it in order with :meth:`iter_batches`.
+    """
+
+    def __init__(self, reader, scaling: Scaling, spec: InputSpec,
+                 image_range: tuple[float, float] = (0.0, 1.0), device="cpu",
+                 channels_last: bool = False, num_workers: int = 0):
+        self.reader = reader
+        self.scaling = scaling
+        self.spec = spec
+        self.image_range = image_range
+        self.device = device
+        self.channels_last = channels_last
+        self.num_workers = num_workers
+
+    def __len__(self) -> int:
+        return len(self.reader)
+
+    def convert(self, raw: np.ndarray):
+        """Raw rows -> network-space float32 CPU tensor (same arithmetic as the in-memory
+        path, so values are bit-identical)."""
+        rows = _flat_rows(self.reader, raw)
+        _check_finite(rows)
+        Xn = self.scaling.transform(rows)
+        if self.spec.is_image:
+            lo, hi = self.image_range
+            if (lo, hi) != (0.0, 1.0):
+                Xn = Xn * (hi - lo) + lo
+        return torch.from_numpy(to_network_layout(Xn, self.spec))
+
+    def _to_device(self, x):
+        x = x.to(self.device, non_blocking=True)
+        if self.channels_last and x.ndim == 4:
+            x = x.contiguous(memory_format=torch.channels_last)
+        return x
+
+    def iter_batches(self, index_batches):
+        """Yield the network-space batch of each entry of ``index_batches`` (slices or
+        integer index arrays), in order, on the device."""
+        reader = self.reader
+        if isinstance(reader, _ArrayReader):
+            for idx in index_batches:
+                yield self._to_device(self.convert(reader.read(idx)))
+            return
+        batches = [np.arange(len(self))[b] if isinstance(b, slice) else np.asarray(b)
+                   for b in index_batches]
+        # A DataLoader over the user's Dataset: the batch sampler is the order drawn by the
+        # net (so fits are reproducible) and collation stacks, checks and scales the items.
+        loader = torch.utils.data.DataLoader(
+            _IndexedDataset(reader.dataset), batch_sampler=[b.tolist() for b in batches],
+            collate_fn=self._collate, num_workers=self.num_workers,
+            # Its own generator: a DataLoader draws a base seed for its workers each epoch,
+            # which would otherwise advance torch's global RNG (dropout, user augmentation)
+            # and make a Dataset fit differ from the same fit on an array.
+            generator=torch.Generator().manual_seed(0))
+        for xb in loader:
+            yield self._to_device(xb)
+
+    def _collate(self, pairs):
+        indices = [i for i, _ in pairs]
+        return self.convert(self.reader.stack([item for _, item in pairs], indices))
+
+    def __getitem__(self, i):
+        return self.convert(self.reader.read([int(i)]))[0]
+
+
+class _IndexedDataset(torch.utils.data.Dataset):
+    """``(index, item)`` pairs of a Dataset, so that collation can name a bad item."""
+
+    def __init__(self, dataset):
+        self.dataset = dataset
+
+    def __len__(self):
+        return len(self.dataset)
+
+    def __getitem__(self, i):
+        return i, self.dataset[i]

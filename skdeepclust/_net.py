@@ -22,7 +22,8 @@ from torch import Tensor, nn
 from . import _distributed as _dist
 from .augment import Augmentation
 
-__all__ = ["ClusterNet", "DeviceBatches", "WeightedLoss", "shard_order"]
+__all__ = ["ClusterNet", "DeviceBatches", "StreamBatches", "WeightedLoss", "batch_order",
+           "shard_order"]
 
 
 def shard_order(order: Tensor, rank: int = 0, world_size: int = 1) -> Tensor:
@@ -94,19 +95,60 @@ class DeviceBatches:
             n_batches -= 1
         return n_batches
 
+    def _order(self) -> list[Tensor]:
+        return batch_order(len(self.X), self.batch_size, self.shuffle, self.generator,
+                           self.rank, self.world_size, device=self.X.device)
+
     def __iter__(self) -> Iterator[tuple[Tensor, Tensor]]:
-        n = len(self.X)
-        if self.shuffle:
-            order = torch.randperm(n, device=self.X.device, generator=self.generator)
-        else:
-            order = torch.arange(n, device=self.X.device)
-        order = shard_order(order, self.rank, self.world_size)
-        n = len(order)
-        for start in range(0, n, self.batch_size):
-            idx = order[start:start + self.batch_size]
-            if self.shuffle and len(idx) == 1 and n > 1:
-                break
+        for idx in self._order():
             yield self.X[idx], idx
+
+
+def batch_order(n: int, batch_size: int, shuffle: bool,
+                generator: torch.Generator | None = None, rank: int = 0,
+                world_size: int = 1, device=None) -> list[Tensor]:
+    """The index batches of one epoch over ``n`` samples: the one place that decides
+    which samples an epoch visits, for in-memory and streamed data alike.
+
+    One ``randperm`` from ``generator`` when shuffling (``arange`` otherwise), this
+    process's shard of it in a distributed fit (:func:`shard_order`), split into batches
+    of ``batch_size``; a last batch of one sample is dropped when shuffling (batch norm
+    cannot train on it; with a fresh permutation every epoch every sample is still seen).
+    The indices live on ``device`` (by default the generator's, else the CPU).
+    """
+    if device is None:
+        device = generator.device if generator is not None else torch.device("cpu")
+    if shuffle:
+        order = torch.randperm(n, device=device, generator=generator)
+    else:
+        order = torch.arange(n, device=device)
+    order = shard_order(order, rank, world_size)
+    batches = list(order.split(int(batch_size)))
+    if shuffle and len(order) > 1 and len(batches[-1]) == 1:
+        batches.pop()
+    return batches
+
+
+class StreamBatches(DeviceBatches):
+    """Mini-batches read, converted and moved to the device one at a time.
+
+    The streaming counterpart of :class:`DeviceBatches` for data that is never copied
+    whole (a memory map, a ``torch.utils.data.Dataset``): ``X`` is the estimator's
+    internal ``StreamedData``, whose ``iter_batches`` turns index batches into
+    network-space tensors on the device. The order comes from :func:`batch_order` (the same
+    batches an in-memory fit draws, sharded the same way). Yields ``(X_batch, indices)``
+    like :class:`DeviceBatches`, ``indices`` on the device.
+    """
+
+    def _order(self) -> list[Tensor]:
+        return batch_order(len(self.X), self.batch_size, self.shuffle, self.generator,
+                           self.rank, self.world_size)
+
+    def __iter__(self) -> Iterator[tuple[Tensor, Tensor]]:
+        batches = self._order()
+        host = [b.cpu().numpy() for b in batches]
+        for idx, xb in zip(batches, self.X.iter_batches(host)):
+            yield xb, idx
 
 
 class WeightedLoss(nn.Module):
@@ -259,13 +301,27 @@ class ClusterNet(NeuralNet):
 
     def get_iterator(self, dataset, training: bool = False):
         X = dataset.X if isinstance(dataset, Dataset) else dataset
-        if not isinstance(X, Tensor):
-            raise TypeError("ClusterNet trains on a torch.Tensor already on its device.")
+        streamed = hasattr(X, "iter_batches")  # read batch by batch, never copied whole
+        if streamed:
+            # DataLoader workers for a Dataset, the skorch way:
+            # net_kwargs={"iterator_train__num_workers": 4} (0, the default: none).
+            X.num_workers = self.stream_workers(training)
+        elif not isinstance(X, Tensor):
+            raise TypeError("ClusterNet trains on a torch.Tensor already on its device, or "
+                            "on streamed data (skdeepclust._data.StreamedData).")
+        cls = StreamBatches if streamed else DeviceBatches
         if not training:
-            return DeviceBatches(X, self.batch_size, shuffle=False)
-        return DeviceBatches(X, self.local_batch_size(self.batch_size), shuffle=True,
-                             generator=getattr(self, "_order_generator", None),
-                             rank=getattr(self, "_rank", 0), world_size=self.world_size)
+            return cls(X, self.batch_size, shuffle=False)
+        return cls(X, self.local_batch_size(self.batch_size), shuffle=True,
+                   generator=getattr(self, "_order_generator", None),
+                   rank=getattr(self, "_rank", 0), world_size=self.world_size)
+
+    def stream_workers(self, training: bool) -> int:
+        """DataLoader workers that read a streamed Dataset: the net's
+        ``iterator_train__num_workers`` (training) or ``iterator_valid__num_workers``
+        (inference) parameter, 0 when unset."""
+        prefix = "iterator_train" if training else "iterator_valid"
+        return int(self.get_params_for(prefix).get("num_workers", 0))
 
     # ------------------------------------------------------------------ inference
     # What a trained method answers, on a network-space batch; the estimator calls these in

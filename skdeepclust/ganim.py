@@ -51,6 +51,23 @@ __all__ = ["GANIM"]
 _SAMPLE_BATCH, _SAMPLE_MAX_BATCHES = 1024, 50
 
 
+#: For streamed data (a memory map, a Dataset) the classifier stage caches the frozen
+#: discriminator features M only when the N x d float32 cache fits in this many bytes;
+#: above it, M is recomputed per batch (eval mode, so the values do not depend on the
+#: batch), trading one discriminator forward per step for O(N d) memory. In-memory tensors
+#: always cache (the data is already held whole on the device, and it is faster).
+FEATURE_CACHE_BYTES = 256 << 20
+
+
+def _batches(X, batch_size: int):
+    """Consecutive batches of ``X``: slices of a tensor, or streamed batches of the
+    estimator's ``StreamedData``, each on the device."""
+    starts = range(0, len(X), batch_size)
+    if isinstance(X, Tensor):
+        return (X[s:s + batch_size] for s in starts)
+    return X.iter_batches([slice(s, s + batch_size) for s in starts])
+
+
 def _recalibrate_batch_norm(module: nn.Module, calls) -> None:
     """Replace the running statistics of ``module``'s batch norms by exact averages over
     ``calls`` (pairs of a function and its input, run in train mode without gradients)."""
@@ -197,33 +214,70 @@ class GANIMNet(ClusterNet):
         replacing them by the exact statistics of ``X`` (a cumulative average, dropout off)
         makes the features deterministic and independent of the batch.
         """
+        n = len(X)
         bs = max(self.gan_batch_size, 2)
-        if len(X) % bs == 1:
+        if n % bs == 1:
             bs += 1  # batch norm cannot normalise a batch of one
-        batches = [X[s:s + bs] for s in range(0, len(X), bs)]
+        sizes = [min(bs, n - s) for s in range(0, n, bs)]
         disc = self.discriminator_
-        _recalibrate_batch_norm(disc, [(lambda x: disc(x, dropout=0.0), b) for b in batches])
-        # The generator too, so that sample() gets the statistics of its own outputs.
-        _recalibrate_batch_norm(self.generator_,
-                                [(self.generator_, self.noise(len(b))) for b in batches])
+        _recalibrate_batch_norm(disc, ((lambda x: disc(x, dropout=0.0), b)
+                                       for b in _batches(X, bs)))
+        # The generator too, so that sample() gets the statistics of its own outputs. The
+        # noise is drawn batch by batch (never N x noise_dim at once), and all of it even
+        # without batch norms, so the net's generator advances the same either way.
+        noise = ((self.generator_, self.noise(k)) for k in sizes)
+        _recalibrate_batch_norm(self.generator_, noise)
+        for _ in noise:
+            pass
         if self.world_size > 1:
             # Every rank recalibrates on all of X (the same result everywhere) except for
             # the generator's noise, which is per rank: average those statistics.
             _distributed.average_batch_norm_stats([self.generator_])
         self.discriminator_.eval()
         self.generator_.eval()
-        self._features = self.features(X)
-        if self.standardize:
-            self.module_.set_input_stats(self._features)
+        d = getattr(self.discriminator_, "feature_dim", None)
+        if isinstance(X, Tensor) or d is None or n * int(d) * 4 <= FEATURE_CACHE_BYTES:
+            self._features = self.features(X)
+            if self.standardize:
+                self.module_.set_input_stats(self._features)
+        else:  # streamed and large: compute M per batch in compute_terms
+            self._features = None
+            if self.standardize:
+                self._set_streamed_input_stats(X)
         self._features_ready = True
+
+    @torch.no_grad()
+    def _set_streamed_input_stats(self, X, batch_size: int = 1024,
+                                  eps: float = 1e-6) -> None:
+        """``set_input_stats`` from one pass over batches: per-feature mean and (unbiased)
+        std of M, merged batch by batch in float64 (Chan et al.)."""
+        count, mean, m2 = 0, None, None
+        for xb in _batches(X, batch_size):
+            m = self.features(xb, batch_size=batch_size).double()
+            k = len(m)
+            b_mean = m.mean(0)
+            b_m2 = ((m - b_mean) ** 2).sum(0)
+            if mean is None:
+                count, mean, m2 = k, b_mean, b_m2
+                continue
+            delta = b_mean - mean
+            total = count + k
+            mean = mean + delta * (k / total)
+            m2 = m2 + b_m2 + delta ** 2 * (count * k / total)
+            count = total
+        clf = self.module_
+        clf.input_mean.copy_(mean.to(clf.input_mean.dtype))
+        std = (m2 / max(count - 1, 1)).sqrt().clamp_min(eps)
+        clf.input_scale.copy_(std.to(clf.input_scale.dtype) if count > 1
+                              else torch.ones_like(clf.input_scale))
 
     @torch.no_grad()
     def features(self, X: Tensor, dropout: float = 0.0, batch_size: int = 1024) -> Tensor:
         """Discriminator features M of ``X`` in eval mode (``dropout`` > 0 gives m')."""
         was = self.discriminator_.training
         self.discriminator_.eval()
-        out = torch.cat([self.discriminator_(X[s:s + batch_size], dropout=dropout)[0]
-                         for s in range(0, len(X), batch_size)])
+        out = torch.cat([self.discriminator_(xb, dropout=dropout)[0]
+                         for xb in _batches(X, batch_size)])
         self.discriminator_.train(was)
         return out
 
@@ -336,7 +390,11 @@ class GANIMNet(ClusterNet):
 
     def compute_terms(self, X: Tensor, indices: Tensor) -> dict[str, Tensor]:
         """Eq. 9 for a batch: each term is averaged over all heads."""
-        m = self._features[indices]
+        if self._features is not None:
+            m = self._features[indices]
+        else:  # streamed data: M of this batch, float32 as the cache would hold it
+            with torch.autocast(device_type=torch.device(self.device).type, enabled=False):
+                m = self.features(X)
         probs = self.module_(m)
         terms = {}
         if self.weight("marginal") or self.weight("entropy"):
@@ -373,24 +431,29 @@ class GANIMNet(ClusterNet):
         with _torch_seeded(int(seed), torch.device(self.device)):
             return self._head_losses(X, seed, batch_size)
 
-    def _head_losses(self, X: Tensor, seed: int, batch_size: int) -> Tensor:
+    def _head_losses(self, X, seed: int, batch_size: int) -> Tensor:
+        # One pass over batches of X (a tensor or streamed data): the features, the
+        # probabilities (kept, N x K per head, for the data-set marginal) and the dropout
+        # and VAT sums. Eval mode draws nothing for M or the probabilities, so the values
+        # and the RNG draws are those of separate passes.
         self._set_training(False)
         gen = torch.Generator(device=self.device).manual_seed(int(seed))
-        m = self.features(X, batch_size=batch_size)
-        starts = range(0, len(m), batch_size)
+        parts: list[list[Tensor]] = []
+        sums: dict[str, Tensor] = {}
+        n = 0
         with torch.no_grad():
-            probs = [torch.cat(ps) for ps in zip(*(self.module_(m[s:s + batch_size])
-                                                   for s in starts))]
-            terms = self.information_per_head(probs)  # the marginal of the whole data set
-            # The same per-batch terms as in training, averaged over all samples.
-            sums: dict[str, Tensor] = {}
-            for s in starts:
-                n_b = min(batch_size, len(m) - s)
-                part = self.consistency_per_head(
-                    X[s:s + n_b], m[s:s + n_b], [p[s:s + n_b] for p in probs], gen)
-                for name, value in part.items():
+            for xb in _batches(X, batch_size):
+                mb = self.features(xb, batch_size=batch_size)
+                pb = self.module_(mb)
+                parts.append(pb)
+                n_b = len(mb)
+                n += n_b
+                # The same per-batch terms as in training, summed over all samples.
+                for name, value in self.consistency_per_head(xb, mb, pb, gen).items():
                     sums[name] = value * n_b if name not in sums else sums[name] + value * n_b
-        terms.update({name: total / len(m) for name, total in sums.items()})
+            probs = [torch.cat(ps) for ps in zip(*parts)]
+            terms = self.information_per_head(probs)  # the marginal of the whole data set
+        terms.update({name: total / n for name, total in sums.items()})
         return sum(self.weight(name) * value for name, value in terms.items()).detach()
 
 

@@ -9,6 +9,9 @@ Machines without internet access can therefore copy the ``.npz`` files into the 
 ``NAME.npz`` holds ``X`` (uint8 images ``(N, H, W)`` or ``(N, H, W, 3)``), ``y`` (int labels
 ``0..K-1``) and optionally ``n_train`` (the first rows are the official training split).
 Clustering papers use all rows (train + test), and so do these loaders.
+
+:class:`ImageFolderDataset` reads your own images from a folder, one file at a time, as a
+``torch.utils.data.Dataset`` that every estimator streams.
 """
 
 from __future__ import annotations
@@ -19,7 +22,11 @@ from pathlib import Path
 import numpy as np
 from sklearn.utils import Bunch
 
+from ._folder import IMAGE_EXTENSIONS, ImageFolderDataset
+
 __all__ = [
+    "IMAGE_EXTENSIONS",
+    "ImageFolderDataset",
     "get_data_home",
     "load_cifar10",
     "load_coil20",
