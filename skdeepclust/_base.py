@@ -388,7 +388,8 @@ class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, ClusterMixin, Transform
         return InputSpec(self.n_features_in_, self.image_shape_, n_samples)
 
     # ------------------------------------------------------------------ fit
-    def _method_callbacks(self, max_epochs: int) -> list[tuple[str, Callback]]:
+    def _method_callbacks(self, spec: InputSpec,
+                          max_epochs: int) -> list[tuple[str, Callback]]:
         """The method's own ``(name, callback)`` pairs (training stages, weight schedules),
         run before the user's callbacks so that those see the epoch's stage and weights."""
         return []
@@ -398,7 +399,7 @@ class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, ClusterMixin, Transform
         max_epochs = (
             self._auto_max_epochs(spec) if self.max_epochs == "auto" else int(self.max_epochs)
         )
-        callbacks = self._method_callbacks(max_epochs)
+        callbacks = self._method_callbacks(spec, max_epochs)
         callbacks += [copy.deepcopy(cb) for cb in (self.callbacks or [])]
         # verbose 1: one bar over the epochs; 2: skorch's table of every loss term per
         # epoch; 3: the table and a bar over the batches of each epoch. In a distributed

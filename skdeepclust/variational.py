@@ -610,7 +610,7 @@ class VariationalClustering(BaseDeepClusterer):
             return None
         return [(e, float(self.aug_weight) * w) for e, w in milestones]
 
-    def _method_callbacks(self, max_epochs):
+    def _method_callbacks(self, spec, max_epochs):
         scaled = self._scheduled_aug(max_epochs)
         return [] if scaled is None else [("aug_schedule", LossWeightSchedule("aug", scaled))]
 
