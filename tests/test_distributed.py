@@ -202,7 +202,12 @@ def test_two_process_fit_is_identical_on_both_ranks_and_deterministic(method, tm
 @pytest.mark.parametrize("method", ["ICAE", "VariationalClustering", "DCCS", "GANIM"])
 def test_two_processes_cluster_digits_as_well_as_one(method, tmp_path):
     """Full load_digits, default parameters: the 2-process fit (global batch = the
-    1-process batch) is within 0.05 ACC of the 1-process fit."""
+    1-process batch) is within 0.05 ACC of the 1-process fit.
+
+    Measured once (shared 2-core CPU, 26 min for the four): ICAE 0.824 / 0.837,
+    VariationalClustering 0.844 / 0.893, DCCS 0.960 / 0.900 (fails: DCCS's own spread over
+    seeds in one process is 0.865-0.969), GANIM 0.818 / 0.839.
+    """
     cfg = {"method": method, "n": None,
            "params": {"n_clusters": 10, "random_state": 0, "distributed": True}}
     (one,) = _run(cfg, tmp_path / "one", world=0, timeout=3600)
