@@ -49,7 +49,7 @@ from ._data import (
     reader_raw_shape,
     from_network_layout,
     resolve_image_shape,
-    to_network_layout,
+    to_network_space,
 )
 from ._net import ClusterNet
 from .callbacks import EpochProgress
@@ -338,12 +338,7 @@ class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, ClusterMixin, Transform
             self._scaling = Scaling.fit(X2, spec.is_image)
         else:
             spec = self._spec(len(X2))
-        Xn = self._scaling.transform(X2)
-        if spec.is_image:
-            lo, hi = self._image_range
-            if (lo, hi) != (0.0, 1.0):
-                Xn = Xn * (hi - lo) + lo
-        return to_network_layout(Xn, spec)
+        return to_network_space(X2, self._scaling, spec, self._image_range)
 
     def _check_streamed(self, X, *, reset: bool) -> StreamedData:
         """:meth:`_check_X` for streamed data: validate the layout and learn the scaling in
@@ -381,8 +376,10 @@ class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, ClusterMixin, Transform
                     )
             spec = self._spec(len(reader))
         device = self.net_.device if hasattr(self, "net_") and not reset else "cpu"
+        # In fit, the scaling pass has checked every row for NaN / inf.
         return StreamedData(reader, self._scaling, spec, self._image_range, device=device,
-                            channels_last=bool(self.channels_last) and spec.is_image)
+                            channels_last=bool(self.channels_last) and spec.is_image,
+                            check_finite=not reset)
 
     def _spec(self, n_samples: int) -> InputSpec:
         return InputSpec(self.n_features_in_, self.image_shape_, n_samples)

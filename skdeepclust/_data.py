@@ -223,6 +223,34 @@ def to_network_layout(X2: np.ndarray, spec: InputSpec) -> np.ndarray:
     return np.ascontiguousarray(X2.reshape(len(X2), h, w, c).transpose(0, 3, 1, 2))
 
 
+def to_network_space(X2: np.ndarray, scaling: "Scaling", spec: InputSpec,
+                     image_range: tuple[float, float] = (0.0, 1.0)) -> np.ndarray:
+    """Validated ``(n, F)`` rows -> float32 network input: scaled, images mapped to
+    ``image_range`` and laid out ``(n, C, H, W)``. The one conversion of in-memory and
+    streamed data, so both give bit-identical batches."""
+    Xn = scaling.transform(X2)
+    if spec.is_image:
+        lo, hi = image_range
+        if (lo, hi) != (0.0, 1.0):
+            Xn = Xn * (hi - lo) + lo
+    return to_network_layout(Xn, spec)
+
+
+def merge_moments(count: int, mean, m2, batch):
+    """Fold ``batch`` (rows) into running per-column ``(count, mean, m2)`` (Chan et al.'s
+    parallel variance; ``m2`` is the sum of squared deviations). Works on NumPy arrays and
+    torch tensors alike; start with ``(0, None, None)``."""
+    k = len(batch)
+    b_mean = batch.mean(0)
+    b_m2 = ((batch - b_mean) ** 2).sum(0)
+    if mean is None:
+        return k, b_mean, b_m2
+    delta = b_mean - mean
+    total = count + k
+    return (total, mean + delta * (k / total),
+            m2 + b_m2 + delta ** 2 * (count * k / total))
+
+
 def from_network_layout(Z: np.ndarray, spec: InputSpec, raw_shape) -> np.ndarray:
     """Inverse of :func:`to_network_layout`, back to the layout the caller used in ``fit``."""
     if spec.image_shape is not None:
@@ -427,18 +455,7 @@ def fit_scaling_streamed(reader, is_image: bool,
         if is_image:  # exact in the data's own dtype: no float64 copy
             low, high = min(low, float(rows.min())), max(high, float(rows.max()))
             continue
-        rows = rows.astype(np.float64, copy=False)
-        k = len(rows)
-        c_mean = rows.mean(axis=0)
-        c_m2 = ((rows - c_mean) ** 2).sum(axis=0)
-        if mean is None:
-            count, mean, m2 = k, c_mean, c_m2
-        else:
-            delta = c_mean - mean
-            total = count + k
-            mean = mean + delta * (k / total)
-            m2 = m2 + c_m2 + delta ** 2 * (count * k / total)
-            count = total
+        count, mean, m2 = merge_moments(count, mean, m2, rows.astype(np.float64, copy=False))
     if is_image:
         span = high - low if high > low else 1.0
         offset, scale = np.array([low]), np.array([span])
@@ -462,8 +479,12 @@ class StreamedData(torch.utils.data.Dataset):
 
     def __init__(self, reader, scaling: Scaling, spec: InputSpec,
                  image_range: tuple[float, float] = (0.0, 1.0), device="cpu",
-                 channels_last: bool = False, num_workers: int = 0):
+                 channels_last: bool = False, num_workers: int = 0,
+                 check_finite: bool = True):
         self.reader = reader
+        # False when a full pass (fit's scaling pass) has checked every row already, so
+        # that training does not re-check every batch of every epoch.
+        self.check_finite = check_finite
         self.scaling = scaling
         self.spec = spec
         self.image_range = image_range
@@ -478,13 +499,10 @@ class StreamedData(torch.utils.data.Dataset):
         """Raw rows -> network-space float32 CPU tensor (same arithmetic as the in-memory
         path, so values are bit-identical)."""
         rows = _flat_rows(self.reader, raw)
-        _check_finite(rows)
-        Xn = self.scaling.transform(rows)
-        if self.spec.is_image:
-            lo, hi = self.image_range
-            if (lo, hi) != (0.0, 1.0):
-                Xn = Xn * (hi - lo) + lo
-        return torch.from_numpy(to_network_layout(Xn, self.spec))
+        if self.check_finite:
+            _check_finite(rows)
+        return torch.from_numpy(to_network_space(rows, self.scaling, self.spec,
+                                                 self.image_range))
 
     def _to_device(self, x):
         x = x.to(self.device, non_blocking=True)

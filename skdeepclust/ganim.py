@@ -25,7 +25,7 @@ from ._base import (
     BaseDeepClusterer,
     _torch_seeded,
 )
-from ._data import InputSpec
+from ._data import InputSpec, merge_moments
 from ._net import ClusterNet
 from .callbacks import TrainingStages
 from .losses import (
@@ -254,17 +254,7 @@ class GANIMNet(ClusterNet):
         count, mean, m2 = 0, None, None
         for xb in _batches(X, batch_size):
             m = self.features(xb, batch_size=batch_size).double()
-            k = len(m)
-            b_mean = m.mean(0)
-            b_m2 = ((m - b_mean) ** 2).sum(0)
-            if mean is None:
-                count, mean, m2 = k, b_mean, b_m2
-                continue
-            delta = b_mean - mean
-            total = count + k
-            mean = mean + delta * (k / total)
-            m2 = m2 + b_m2 + delta ** 2 * (count * k / total)
-            count = total
+            count, mean, m2 = merge_moments(count, mean, m2, m)
         clf = self.module_
         clf.input_mean.copy_(mean.to(clf.input_mean.dtype))
         std = (m2 / max(count - 1, 1)).sqrt().clamp_min(eps)
