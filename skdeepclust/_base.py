@@ -49,6 +49,7 @@ from ._data import (
     reader_raw_shape,
     from_network_layout,
     resolve_image_shape,
+    consecutive_batches,
     to_network_space,
 )
 from ._net import ClusterNet
@@ -552,14 +553,10 @@ class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, ClusterMixin, Transform
         device = torch.device(net.device)
         net._set_training(False)
         outs = []
-        bs = self._inference_batch_size
-        starts = range(0, len(X), bs)
         if isinstance(X, StreamedData):
             X.device = device
             X.num_workers = net.stream_workers(training=False)
-            batches = X.iter_batches([slice(s, s + bs) for s in starts])
-        else:
-            batches = (X[s:s + bs] for s in starts)
+        batches = consecutive_batches(X, self._inference_batch_size)
         with torch.inference_mode(), net.autocast(), _torch_threads(self.n_threads, device):
             for xb in batches:
                 xb = net.to_memory_format(torch.as_tensor(xb).to(device, non_blocking=True))

@@ -551,3 +551,13 @@ class _IndexedDataset(torch.utils.data.Dataset):
 
     def __getitem__(self, i):
         return i, self.dataset[i]
+
+
+def consecutive_batches(X, batch_size: int):
+    """Consecutive batches of ``X`` in order: slices of an array or tensor, or the
+    network-space batches of a :class:`StreamedData` (on its device). The one batching of
+    inference and of the full-data passes of training (GANIM's features and head losses)."""
+    starts = range(0, len(X), batch_size)
+    if isinstance(X, StreamedData):
+        return X.iter_batches([slice(s, s + batch_size) for s in starts])
+    return (X[s:s + batch_size] for s in starts)

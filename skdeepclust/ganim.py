@@ -25,7 +25,7 @@ from ._base import (
     BaseDeepClusterer,
     _torch_seeded,
 )
-from ._data import InputSpec, merge_moments
+from ._data import InputSpec, consecutive_batches, merge_moments
 from ._net import ClusterNet
 from .callbacks import TrainingStages
 from .losses import (
@@ -57,15 +57,6 @@ _SAMPLE_BATCH, _SAMPLE_MAX_BATCHES = 1024, 50
 #: batch), trading one discriminator forward per step for O(N d) memory. In-memory tensors
 #: always cache (the data is already held whole on the device, and it is faster).
 FEATURE_CACHE_BYTES = 256 << 20
-
-
-def _batches(X, batch_size: int):
-    """Consecutive batches of ``X``: slices of a tensor, or streamed batches of the
-    estimator's ``StreamedData``, each on the device."""
-    starts = range(0, len(X), batch_size)
-    if isinstance(X, Tensor):
-        return (X[s:s + batch_size] for s in starts)
-    return X.iter_batches([slice(s, s + batch_size) for s in starts])
 
 
 def _recalibrate_batch_norm(module: nn.Module, calls) -> None:
@@ -221,7 +212,7 @@ class GANIMNet(ClusterNet):
         sizes = [min(bs, n - s) for s in range(0, n, bs)]
         disc = self.discriminator_
         _recalibrate_batch_norm(disc, ((lambda x: disc(x, dropout=0.0), b)
-                                       for b in _batches(X, bs)))
+                                       for b in consecutive_batches(X, bs)))
         # The generator too, so that sample() gets the statistics of its own outputs. The
         # noise is drawn batch by batch (never N x noise_dim at once), and all of it even
         # without batch norms, so the net's generator advances the same either way.
@@ -252,7 +243,7 @@ class GANIMNet(ClusterNet):
         """``set_input_stats`` from one pass over batches: per-feature mean and (unbiased)
         std of M, merged batch by batch in float64 (Chan et al.)."""
         count, mean, m2 = 0, None, None
-        for xb in _batches(X, batch_size):
+        for xb in consecutive_batches(X, batch_size):
             m = self.features(xb, batch_size=batch_size).double()
             count, mean, m2 = merge_moments(count, mean, m2, m)
         clf = self.module_
@@ -267,7 +258,7 @@ class GANIMNet(ClusterNet):
         was = self.discriminator_.training
         self.discriminator_.eval()
         out = torch.cat([self.discriminator_(xb, dropout=dropout)[0]
-                         for xb in _batches(X, batch_size)])
+                         for xb in consecutive_batches(X, batch_size)])
         self.discriminator_.train(was)
         return out
 
@@ -432,7 +423,7 @@ class GANIMNet(ClusterNet):
         sums: dict[str, Tensor] = {}
         n = 0
         with torch.no_grad():
-            for xb in _batches(X, batch_size):
+            for xb in consecutive_batches(X, batch_size):
                 mb = self.features(xb, batch_size=batch_size)
                 pb = self.module_(mb)
                 parts.append(pb)
