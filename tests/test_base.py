@@ -510,3 +510,20 @@ def test_inference_does_not_depend_on_the_batch_size(make, small_digits):
         np.testing.assert_allclose(est.predict_proba(X), full_p, rtol=1e-5, atol=2e-6,
                                    err_msg=f"batch size {bs}")
         np.testing.assert_array_equal(est.predict(X), labels, err_msg=f"batch size {bs}")
+
+
+# ---------------------------------------------------------------- epoch budgets
+@pytest.mark.parametrize("cls, digits_epochs, mnist10k_epochs", [
+    # (estimator, "auto" epochs on 1,797 8x8 digits, on 10,000 28x28 images), as documented
+    # in each estimator's ``max_epochs`` entry.
+    (DCCS, 172, 64),  # about 5,000 steps, at least 64 epochs
+    (ICAE, 41, 10),  # about 1,200 steps, at least 10 epochs
+    (VariationalClustering, 61, 20),  # about 3,500 steps of 32, at least 20 epochs
+    (GANIM, 5 + 60, 1 + 20),  # about 75 GAN steps, then about 480 classifier steps
+])
+def test_auto_epoch_budget_follows_the_data_size(cls, digits_epochs, mnist10k_epochs):
+    from skdeepclust._data import InputSpec
+
+    est = cls(n_clusters=10)
+    assert est._auto_max_epochs(InputSpec(64, (8, 8, 1), 1797)) == digits_epochs
+    assert est._auto_max_epochs(InputSpec(784, (28, 28, 1), 10000)) == mnist10k_epochs
