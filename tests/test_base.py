@@ -514,8 +514,8 @@ def test_inference_does_not_depend_on_the_batch_size(make, small_digits):
 
 # ---------------------------------------------------------------- epoch budgets
 @pytest.mark.parametrize("cls, digits_epochs, mnist10k_epochs", [
-    # (estimator, "auto" epochs on 1,797 8x8 digits, on 10,000 28x28 images), as documented
-    # in each estimator's ``max_epochs`` entry.
+    # (estimator, "auto" epochs on 1,797 8x8 digits, on 10,000 28x28 images); the rules are
+    # in each estimator's ``max_epochs`` entry (GANIM: GAN epochs + classifier epochs).
     (DCCS, 172, 64),  # about 5,000 steps, at least 64 epochs
     (ICAE, 41, 10),  # about 1,200 steps, at least 10 epochs
     (VariationalClustering, 61, 20),  # about 3,500 steps of 32, at least 20 epochs
