@@ -302,9 +302,9 @@ class DCCS(BaseDeepClusterer):
     max_epochs : int or "auto", default="auto"
         Training epochs. ``"auto"`` aims at about 5,000 steps (critic steps included),
         within 64 to 500 epochs: 172 epochs of 29 batches on 1,797 digits, 64 epochs
-        (10,048 steps) on 10,000 MNIST images, 64 epochs (70,016 steps) on 70,000. The paper trains far longer (its code runs
-        up to 3,000 epochs and suggests early stopping): pass ``max_epochs`` for a
-        benchmark.
+        (10,048 steps) on 10,000 MNIST images, 64 epochs (70,016 steps) on 70,000. The
+        paper trains far longer (its code runs up to 3,000 epochs and suggests early
+        stopping): pass ``max_epochs`` for a benchmark.
     batch_size : int, default=64
         Mini-batch size (paper: 64).
     lr : float, default=1e-3

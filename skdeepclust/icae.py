@@ -226,7 +226,8 @@ class ICAE(BaseDeepClusterer):
     base_channels : int or None, default=None
         Width of the encoder's first layer (doubled at each stride-2 stage up to
         ``max_channels``). ``None`` sizes it to the image: 32 under 16 pixels (8x8 digits),
-        16 from 16 pixels. Images only: tabular data uses MLPs.
+        16 from 16 pixels. Images only: tabular data uses MLPs. With ``encoder=`` these
+        widths size the decoder only.
     max_channels : int or None, default=None
         Widest stage of the encoder (and of the mirrored decoder); ``None`` is 4 x
         ``base_channels``. The paper's Table 1 network is ``base_channels=32,
@@ -234,9 +235,9 @@ class ICAE(BaseDeepClusterer):
         on a GPU. Measured on one CPU thread (``benchmarks/trajectory.py``): on 10,000
         MNIST images (seed 0), 16 / 64 (0.45 M parameters) reached ACC 0.578 after 2
         epochs in 121 s, 32 / 128 (1.75 M) 0.451 in 340 s (one epoch of 2,000 images
-        alone: 0.32 s against 1.15 s a step of 64);
-        on the 8x8 digits 16 / 64 left a cluster empty for 2 of seeds 0-4 (ACC 0.672,
-        0.725) where 32 / 128 did not, at 60 s against 100 s a fit.
+        alone: 0.32 s against 1.15 s a step of 64); on the 8x8 digits 16 / 64 left a
+        cluster empty for 2 of seeds 0-4 (ACC 0.672, 0.725) where 32 / 128 did not, at
+        60 s against 100 s a fit.
     max_epochs : int or "auto", default="auto"
         Training epochs. ``"auto"`` aims at about 1,200 optimiser steps, within 10 to
         300 epochs: on 1,797 digits that is 41 epochs of 29 batches, on 10,000 MNIST
@@ -459,7 +460,9 @@ class ICAE(BaseDeepClusterer):
         the convolutions at full resolution dominate the cost, and 16 channels were both
         faster and more accurate at equal epochs on MNIST (see the parameter's entry)."""
         small = spec.is_image and min(spec.image_shape[:2]) < 16
-        base = self.base_channels or min(32 if small else 16, self.max_channels or 512)
+        base = self.base_channels or (32 if small else 16)
+        if self.base_channels is None and self.max_channels is not None:
+            base = min(base, self.max_channels)  # never a stem wider than the widest stage
         return base, self.max_channels or 4 * base
 
     def _net_params(self, spec):

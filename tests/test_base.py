@@ -18,6 +18,7 @@ from sklearn.preprocessing import MinMaxScaler
 from skorch.callbacks import Callback
 
 from skdeepclust import DCCS, GANIM, ICAE, VariationalClustering
+from skdeepclust._data import InputSpec
 from skdeepclust.metrics import accuracy_scorer
 
 FAST = {
@@ -522,8 +523,6 @@ def test_inference_does_not_depend_on_the_batch_size(make, small_digits):
     (GANIM, 5 + 60, 1 + 20),  # about 75 GAN steps, then about 480 classifier steps
 ])
 def test_auto_epoch_budget_follows_the_data_size(cls, digits_epochs, mnist10k_epochs):
-    from skdeepclust._data import InputSpec
-
     est = cls(n_clusters=10)
     assert est._auto_max_epochs(InputSpec(64, (8, 8, 1), 1797)) == digits_epochs
     assert est._auto_max_epochs(InputSpec(784, (28, 28, 1), 10000)) == mnist10k_epochs

@@ -121,8 +121,8 @@ def test_schedule_counts_over_a_fit_and_without_critic(small_digits):
     assert est.net_.dccs_step_ == 20
     hist = est.history_
     # Each term is a mean over the steps that computed it (not diluted by the others): this
-    # early in a fit the MI loss is near chance, log 2 = 0.69; a
-    # mean over all steps, two in three of them critic steps, would be a third of that.
+    # early in a fit the MI loss is near chance, log 2 = 0.69; a mean over all steps, two
+    # in three of them critic steps, would be a third of that.
     assert all(0.45 < h["mi"] < 5.0 for h in hist)
     est = DCCS(n_clusters=4, max_epochs=2, adv_weight=0.0, random_state=0).fit(X)
     assert not any(est.net_.is_critic_step(t) for t in range(10))
