@@ -435,6 +435,30 @@ class ClusterNet(NeuralNet):
                 b["train_loss"] = v
 
     # ------------------------------------------------------------------ optimisers
+    def _optimizer_class(self, name: str) -> type:
+        """The optimiser class of ``<name>_``: the net's attribute ``<name>`` when it holds
+        one (``optimizer`` always does), Adam otherwise."""
+        cls = getattr(self, name, None)
+        if isinstance(cls, type) and issubclass(cls, torch.optim.Optimizer):
+            return cls
+        return torch.optim.Adam
+
+    def get_params_for_optimizer(self, prefix, named_parameters):
+        """skorch's arguments of the optimiser ``<prefix>_``, with ``foreach=True`` unless
+        given.
+
+        torch batches the update of all parameters into a few kernels (``foreach``) only on
+        CUDA by default; on a CPU the per-tensor loop costs as much as the arithmetic for
+        networks of this size (a DCCS fit on load_digits: 12 % of its time, one thread).
+        The update is the same arithmetic in another order of kernel launches, and gives
+        the same values.
+        """
+        args, kwargs = super().get_params_for_optimizer(prefix, named_parameters)
+        if ("foreach" not in kwargs
+                and "foreach" in inspect.signature(self._optimizer_class(prefix)).parameters):
+            kwargs["foreach"] = True
+        return args, kwargs
+
     def make_optimizer(self, name: str, module: nn.Module, **defaults) -> torch.optim.Optimizer:
         """Create the optimiser ``<name>_`` for ``module`` the skorch way.
 
@@ -447,9 +471,7 @@ class ClusterNet(NeuralNet):
         # skorch fills in the net's ``lr`` when no ``<name>__lr`` was given; the method's
         # own default for this optimiser (a GAN's lr, say) comes before it.
         explicit = self.get_params_for(name)
-        cls = getattr(self, name, None)
-        if not (isinstance(cls, type) and issubclass(cls, torch.optim.Optimizer)):
-            cls = torch.optim.Adam
+        cls = self._optimizer_class(name)
         accepted = inspect.signature(cls).parameters
         for key, value in defaults.items():
             if key not in explicit and key in accepted:
