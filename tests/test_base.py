@@ -507,9 +507,19 @@ def test_optimizers_batch_their_updates_unless_told_otherwise(small_digits):
     est.set_params(net_kwargs={"optimizer_critic__foreach": False}).fit(X[:100])
     assert est.net_.optimizer_critic_.defaults["foreach"] is False
     assert est.net_.optimizer_.defaults["foreach"] is True
+    # A class given through net_kwargs gets it too (GANIM's GAN optimisers as well) ...
+    gan = FAST["GANIM"](max_epochs=2, gan_epochs=1,
+                        net_kwargs={"optimizer": torch.optim.SGD}).fit(X[:100])
+    assert isinstance(gan.net_.optimizer_, torch.optim.SGD)
+    assert all(getattr(gan.net_, n + "_").defaults["foreach"] is True
+               for n in ("optimizer", "optimizer_disc", "optimizer_gen"))
+    # ... but not where it is refused: fused updates, a factory, LBFGS.
+    est.set_params(net_kwargs={"optimizer__fused": True}).fit(X[:100])
+    assert est.net_.optimizer_.defaults["foreach"] is None
     net = est.net_
-    net.optimizer = torch.optim.LBFGS
-    assert "foreach" not in net.get_params_for_optimizer("optimizer", [])[1]
+    for opt in (torch.optim.LBFGS, lambda params, **kw: torch.optim.Adam(params)):
+        net.optimizer = opt
+        assert "foreach" not in net.get_params_for_optimizer("optimizer", [])[1]
 
 
 def test_inference_does_not_depend_on_the_batch_size(make, small_digits):
