@@ -435,37 +435,6 @@ class ClusterNet(NeuralNet):
                 b["train_loss"] = v
 
     # ------------------------------------------------------------------ optimisers
-    def _optimizer_class(self, name: str) -> type:
-        """The optimiser class of ``<name>_``: the net's attribute ``<name>`` when it holds
-        one (``optimizer`` always does), Adam otherwise."""
-        cls = getattr(self, name, None)
-        if isinstance(cls, type) and issubclass(cls, torch.optim.Optimizer):
-            return cls
-        return torch.optim.Adam
-
-    def get_params_for_optimizer(self, prefix, named_parameters):
-        """skorch's arguments of the optimiser ``<prefix>_``, with ``foreach=True`` added.
-
-        torch batches the update of all parameters into a few kernels (``foreach``) by
-        default only on accelerators; on a CPU its per-tensor loop costs as much as the
-        arithmetic for networks of this size (12 % of a DCCS fit on load_digits, one
-        thread). For Adam and SGD the foreach update does the same arithmetic per tensor
-        and gives the same values (checked on all four methods). It is added only for a
-        torch optimiser class that accepts it and when the user set none of ``foreach``,
-        ``fused`` or ``differentiable`` (which exclude it) or a tensor ``lr``; a factory
-        function is called with its own arguments only.
-        """
-        args, kwargs = super().get_params_for_optimizer(prefix, named_parameters)
-        target = getattr(self, prefix, None)
-        cls = self._optimizer_class(prefix)
-        if ((target is None or target is cls)
-                and "foreach" in inspect.signature(cls).parameters
-                and "foreach" not in kwargs
-                and not (kwargs.get("fused") or kwargs.get("differentiable"))
-                and not isinstance(kwargs.get("lr"), torch.Tensor)):
-            kwargs["foreach"] = True
-        return args, kwargs
-
     def make_optimizer(self, name: str, module: nn.Module, **defaults) -> torch.optim.Optimizer:
         """Create the optimiser ``<name>_`` for ``module`` the skorch way.
 
@@ -478,7 +447,9 @@ class ClusterNet(NeuralNet):
         # skorch fills in the net's ``lr`` when no ``<name>__lr`` was given; the method's
         # own default for this optimiser (a GAN's lr, say) comes before it.
         explicit = self.get_params_for(name)
-        cls = self._optimizer_class(name)
+        cls = getattr(self, name, None)
+        if not (isinstance(cls, type) and issubclass(cls, torch.optim.Optimizer)):
+            cls = torch.optim.Adam
         accepted = inspect.signature(cls).parameters
         for key, value in defaults.items():
             if key not in explicit and key in accepted:

@@ -497,31 +497,6 @@ def test_every_optimizer_is_reachable_through_net_kwargs(small_digits, name, opt
     assert est.net_.optimizer_.param_groups[0]["lr"] == est.lr
 
 
-def test_optimizers_batch_their_updates_unless_told_otherwise(small_digits):
-    # foreach=True on a CPU too (torch's default there is the per-tensor loop); an explicit
-    # optimizer__foreach wins, and optimisers without the argument (LBFGS) get none.
-    X, _ = small_digits
-    est = FAST["DCCS"](max_epochs=1).fit(X[:100])
-    names = ("optimizer", "optimizer_critic", "optimizer_decoder")
-    assert all(getattr(est.net_, n + "_").defaults["foreach"] is True for n in names)
-    est.set_params(net_kwargs={"optimizer_critic__foreach": False}).fit(X[:100])
-    assert est.net_.optimizer_critic_.defaults["foreach"] is False
-    assert est.net_.optimizer_.defaults["foreach"] is True
-    # A class given through net_kwargs gets it too (GANIM's GAN optimisers as well) ...
-    gan = FAST["GANIM"](max_epochs=2, gan_epochs=1,
-                        net_kwargs={"optimizer": torch.optim.SGD}).fit(X[:100])
-    assert isinstance(gan.net_.optimizer_, torch.optim.SGD)
-    assert all(getattr(gan.net_, n + "_").defaults["foreach"] is True
-               for n in ("optimizer", "optimizer_disc", "optimizer_gen"))
-    # ... but not where it is refused: fused updates, a factory, LBFGS.
-    est.set_params(net_kwargs={"optimizer__fused": True}).fit(X[:100])
-    assert est.net_.optimizer_.defaults["foreach"] is None
-    net = est.net_
-    for opt in (torch.optim.LBFGS, lambda params, **kw: torch.optim.Adam(params)):
-        net.optimizer = opt
-        assert "foreach" not in net.get_params_for_optimizer("optimizer", [])[1]
-
-
 def test_inference_does_not_depend_on_the_batch_size(make, small_digits):
     # In float32, with no second float64 model: a sample's outputs agree to float32
     # rounding (measured: up to 1.1e-6 on DCCS features of magnitude ~1) and its label is
