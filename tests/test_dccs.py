@@ -8,6 +8,7 @@ import torch
 from torch import nn
 
 from skdeepclust import DCCS
+from skdeepclust._data import InputSpec
 from skdeepclust.losses import (
     gradient_penalty,
     jsd_mi_loss,
@@ -185,3 +186,26 @@ def test_beats_kmeans_on_digits(digits):
     km = [cluster_accuracy(y, KMeans(10, n_init=10, random_state=s).fit_predict(X))
           for s in seeds]
     assert np.mean(ours) > np.mean(km), (ours, km)
+
+
+@pytest.mark.parametrize("side, feature_dim, width", [
+    # Encoder28 trunk and narrow C / D / encoder layer up to 47 pixels (a CPU budget: the
+    # residual trunk cost 17x more per step at 32x32); the residual trunk and the authors'
+    # widths from 48 pixels.
+    (28, 128 * 5 * 5, 256),
+    (32, 128 * 6 * 6, 256),
+    (47, 128 * 10 * 10, 256),
+    (48, None, 1024),
+])
+def test_networks_follow_the_image_size(side, feature_dim, width):
+    spec = InputSpec(side * side, (side, side, 1), 1000)
+    est = DCCS(n_clusters=10)
+    encoder, params = est._build_module(spec), est._net_params(spec)
+    if feature_dim is not None:
+        assert isinstance(encoder.trunk[0], nn.Conv2d) and encoder.feature_dim == feature_dim
+    else:
+        assert not isinstance(encoder.trunk[0], nn.Conv2d)  # residual blocks
+    assert encoder.head[0].out_features == width
+    assert params["critic"][0].out_features == width
+    assert params["discriminator"][0].out_features == width
+    assert params["discriminator"][0].in_features == encoder.feature_dim + 10 + 50
