@@ -31,6 +31,7 @@ from .losses import (
     wasserstein_generator_loss,
 )
 from .nn import CategoryStyleEncoder, dccs_trunk, latent_mlp, mlp
+from .nn.category_style import RESIDUAL_FROM
 
 __all__ = ["DCCS"]
 
@@ -536,14 +537,13 @@ class DCCS(BaseDeepClusterer):
         self.callbacks = callbacks
         self.net_kwargs = net_kwargs
 
-    # ------------------------------------------------------------------ validation
     # ------------------------------------------------------------------ networks
     def _small(self, spec: InputSpec) -> bool:
         # (256, 128) units in C and D and 256 in the encoder's hidden layer up to 47 pixels:
         # the authors' (1024, 512) and 1024 made an epoch on 28x28 MNIST 2.7x slower for a
         # slightly higher accuracy per epoch (0.779 against 0.741 after 64 epochs on 10,000
         # images, in 750 s against 280 s), so a CPU budget buys more epochs with these.
-        return not spec.is_image or min(spec.image_shape[:2]) < 48
+        return not spec.is_image or min(spec.image_shape[:2]) < RESIDUAL_FROM
 
     def _build_module(self, spec):
         k, s = int(self.n_clusters), int(self.style_dim)

@@ -36,6 +36,11 @@ class Grayscale(nn.Module):
         return to_grey(x)
 
 
+#: Image side (pixels) from which DCCS uses the residual trunk and the authors' widths of
+#: C, D and the encoder's hidden layer; below it, the Encoder28 trunk and narrow layers.
+RESIDUAL_FROM = 48
+
+
 def dccs_trunk(in_channels: int, image_size: tuple[int, int]) -> tuple[nn.Module, int]:
     """The convolutional trunk for an image size, and the size of its flattened output.
 
@@ -58,7 +63,7 @@ def dccs_trunk(in_channels: int, image_size: tuple[int, int]) -> tuple[nn.Module
             nn.Conv2d(32, 64, 4, 2, 1, bias=False), nn.BatchNorm2d(64), _lrelu(),
             nn.Flatten(),
         )
-    elif side < 48:
+    elif side < RESIDUAL_FROM:
         trunk = nn.Sequential(
             nn.Conv2d(in_channels, 64, 4, 2, 0, bias=False), nn.BatchNorm2d(64), _lrelu(),
             nn.Conv2d(64, 128, 4, 2, 0, bias=False), nn.BatchNorm2d(128), _lrelu(),
