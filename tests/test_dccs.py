@@ -130,6 +130,27 @@ def test_schedule_counts_over_a_fit_and_without_critic(small_digits):
     assert "w_estimate" not in est.history_[-1] and "critic" not in est.history_[-1]
 
 
+def test_balance_term_is_off_by_default_and_evens_out_the_clusters(small_digits):
+    X, _ = small_digits
+    off = DCCS(n_clusters=4, max_epochs=3, random_state=0).fit(X)
+    assert "balance" not in off.history_[-1]
+    # Without the critic nothing else balances the clusters: the balance term alone must
+    # bring the mean cluster probability over the data set towards uniform.
+    kw = dict(n_clusters=4, max_epochs=15, n_critic=0, adv_weight=0.0, mi_weight=0.0,
+              random_state=0)
+    base = DCCS(**kw).fit(X)
+    bal = DCCS(balance_weight=5.0, **kw).fit(X)
+    hist = bal.history_
+    assert all(0.0 <= h["balance"] <= math.log(4) + 1e-6 for h in hist)
+    assert hist[-1]["balance"] < hist[0]["balance"]
+
+    def kl_to_uniform(est):
+        p = est.predict_proba(X).mean(0)
+        return float(np.sum(p * np.log(p)) + math.log(4))
+
+    assert kl_to_uniform(bal) < 0.05 < kl_to_uniform(base)
+
+
 def test_w_estimate_in_history_and_usable_for_early_stopping(small_digits):
     from skorch.callbacks import EarlyStopping
 
