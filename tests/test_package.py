@@ -40,6 +40,19 @@ def test_demo_runs_end_to_end(tmp_path, capsys):
     assert "ICAE" in captured.out and captured.err == ""
 
 
+def test_demo_shortens_dccs_and_says_so(monkeypatch, capsys):
+    """Without --max-epochs the demo runs DEMO_EPOCHS (120 for DCCS) and names the
+    default it departs from; the other methods keep max_epochs='auto'."""
+    from skdeepclust import _cli
+
+    assert _cli.build_parser().parse_args(["demo"]).max_epochs is None
+    assert _cli.DEMO_EPOCHS == {"dccs": 120}
+    monkeypatch.setattr(_cli, "DEMO_EPOCHS", {"dccs": 2})
+    assert _cli.main(["demo", "--verbose", "0", "--montage", ""]) == 0
+    out = capsys.readouterr().out
+    assert "DCCS trains 2 epochs here" in out and "default on this data is 138" in out
+
+
 def _write_pngs(folder, n=24, seed=0):
     import numpy as np
     from PIL import Image
