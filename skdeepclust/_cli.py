@@ -16,8 +16,8 @@ DEMO_METHOD = "dccs"
 
 #: The demo's epochs per method when ``--max-epochs`` is not given (``"auto"`` otherwise).
 #: DCCS's default on the digits is 138 epochs (4,000 steps); 120 keeps the whole command
-#: under a minute on a 2-core CPU (the fit took 44 s against 50-55 s, the command 51 s
-#: against 57-62 s) for the same labels quality on the demo's seed (ACC 0.956 against
+#: under a minute on a 2-core CPU (idle: the fit took 41 s against 50-55 s, the command
+#: 48 s against 57-62 s) for the same quality on the demo's seed (ACC 0.956 against
 #: 0.954; over seeds 0 / 1 / 2 the trajectory gave 0.956 / 0.933 / 0.854 at epoch 120).
 DEMO_EPOCHS = {"dccs": 120}
 

@@ -58,8 +58,8 @@ class DCCSNet(ClusterNet):
     ``optimizer_decoder_``.
 
     Every term is recorded per epoch in ``history`` as the mean over the steps that
-    computed it: ``mi``, ``aug``, ``adv``, ``balance`` (encoder steps), ``critic``, ``gp`` and
-    ``w_estimate`` (critic steps), ``decoder`` (encoder steps).
+    computed it: ``mi``, ``aug``, ``adv``, ``balance`` (encoder steps), ``critic``, ``gp``
+    and ``w_estimate`` (critic steps), ``decoder`` (encoder steps).
 
     Parameters
     ----------
@@ -305,10 +305,10 @@ class DCCS(BaseDeepClusterer):
         uniform distribution to the batch's mean cluster probabilities (history
         ``balance``; VariationalClustering's and GANIM's term). Off by default. Turn it on
         (1.0) when a fit uses far fewer clusters than ``n_clusters``: on COIL-20 (20
-        objects, 32x32) the critic alone let the clusters collapse to 7-12 and ACC to
-        0.24, and ``balance_weight=1`` gave 0.60 with all 20 clusters (seed 0); on
-        ``load_digits``, where the clusters form without it, it lowered ACC from 0.95 to
-        0.86-0.89 (see Notes).
+        objects, 32x32; seeds 0, 1, 2) the critic alone let the clusters collapse to 8-14
+        for ACC 0.26, 0.16, 0.24, and ``balance_weight=1`` kept 18-19 in use for 0.50,
+        0.54, 0.59; on ``load_digits``, where the clusters form without it, it lowered
+        ACC from about 0.95 to 0.86-0.89 (see Notes).
     n_critic : int, default=4
         Critic steps per encoder step (Algorithm 1).
     grayscale : bool, default=True
@@ -457,9 +457,9 @@ class DCCS(BaseDeepClusterer):
     0.957, 0.902 in about 57 s. With ``lr=5e-4`` (the former default) the same seeds
     needed 10,000 steps for 0.960, 0.969, 0.865. With ``balance_weight=1`` the digits
     seeds 0, 1, 2 gave 0.876, 0.857, 0.887 (5,000 steps): the term forces balanced
-    clusters before the features separate the classes. On 10,000 MNIST images the defaults (120
-    epochs) gave 0.835, 0.843, 0.794 in under 10 minutes a fit on one CPU thread
-    (KMeans: 0.53). Inference pads batches of fewer than 8 rows, so that
+    clusters before the features separate the classes. On 10,000 MNIST images the
+    defaults (120 epochs) gave 0.835, 0.843, 0.794 in under 10 minutes a fit on one CPU
+    thread (KMeans: 0.53). Inference pads batches of fewer than 8 rows, so that
     results do not depend on how samples are batched (no float64 copy of the model).
 
     :meth:`sample` draws ``Zc = one_hot(k)`` and ``Zs ~ N(0, prior_std^2 I)`` and decodes
