@@ -158,9 +158,11 @@ class CosineLR(Callback):
 
     From epoch ``start`` to the last epoch (``max_epochs``), each named optimiser's learning
     rate falls from its initial value to ``final_factor`` times it along half a cosine;
-    before ``start`` it is left alone. The small steps of the last epochs let the cluster
-    assignments settle instead of jittering between the partitions that a large step keeps
-    visiting (measured on DCCS in ``docs/methods/dccs.rst``).
+    before ``start`` it is left alone. The small steps of the last epochs are meant to let
+    the cluster assignments settle instead of jittering between the partitions that a
+    large step keeps visiting. No default uses it: on DCCS and the digits (138 epochs, the
+    encoder's and the critic's rates decayed from epoch 70 to 0.1x) seeds 0 and 1 gave ACC
+    0.937 and 0.951, against 0.954 and 0.954 without it (one CPU thread, 2026-12-03).
 
     Parameters
     ----------
