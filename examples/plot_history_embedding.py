@@ -7,7 +7,7 @@ Training curves and the latent space
 t-SNE of ``transform(X)``, coloured by cluster and, when labels are given, by class.
 
 The model is :class:`~skdeepclust.DCCS` on 500 digits for 40 epochs (its default on all
-the digits is 172 epochs). Its history holds the terms of the encoder steps (``mi``,
+the digits is 138 epochs). Its history holds the terms of the encoder steps (``mi``,
 ``aug``, ``adv``), of the critic steps (``critic``, ``gp``, ``w_estimate``) and of the
 decoder (``decoder``), each unweighted.
 """

@@ -517,7 +517,7 @@ def test_inference_does_not_depend_on_the_batch_size(make, small_digits):
 @pytest.mark.parametrize("cls, digits_epochs, mnist10k_epochs", [
     # (estimator, "auto" epochs on 1,797 8x8 digits, on 10,000 28x28 images); the rules are
     # in each estimator's ``max_epochs`` entry (GANIM: GAN epochs + classifier epochs).
-    (DCCS, 172, 120),  # about 5,000 steps, at least 120 epochs
+    (DCCS, 138, 120),  # about 4,000 steps, at least 120 epochs
     (ICAE, 41, 10),  # about 1,200 steps, at least 10 epochs
     (VariationalClustering, 61, 20),  # about 3,500 steps of 32, at least 20 epochs
     (GANIM, 5 + 60, 1 + 20),  # about 75 GAN steps, then about 480 classifier steps
