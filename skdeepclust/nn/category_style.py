@@ -52,8 +52,8 @@ def dccs_trunk(in_channels: int, image_size: tuple[int, int]) -> tuple[nn.Module
 
     The residual trunk is not used at 32x32 (where the authors use their ResNet Encoder32)
     because of its cost on a CPU: a DCCS step on 32x32 COIL-20 images took 0.82 s with it
-    and 0.048 s with the Encoder28 trunk (one thread), so the default 5,000 steps would
-    have taken over an hour. ``DCCS(encoder=...)`` takes a larger trunk.
+    and 0.048 s with the Encoder28 trunk (one thread), so the default 4,000 steps would
+    have taken about 55 minutes. ``DCCS(encoder=...)`` takes a larger trunk.
     """
     h, w = image_size
     side = min(h, w)
