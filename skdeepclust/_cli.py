@@ -39,7 +39,8 @@ def _demo(args: argparse.Namespace) -> int:
     if epochs is None:
         epochs = DEMO_EPOCHS.get(args.method, "auto")
         if epochs != "auto":
-            auto = cls(n_clusters=10)._auto_max_epochs(InputSpec(64, (8, 8, 1), len(X)))
+            spec = InputSpec(X.shape[1], (8, 8, 1), len(X))
+            auto = cls(n_clusters=10)._auto_max_epochs(spec)
             print(f"{name} trains {epochs} epochs here, a shortened fit that keeps the demo "
                   f"under a minute (its default on this data is {auto}: --max-epochs auto)",
                   flush=True)
@@ -250,9 +251,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--verbose", type=int, default=1,
                       help="0 silent, 1 a progress bar (default), 2 a table per epoch")
     demo.add_argument("--max-epochs", type=lambda v: v if v == "auto" else int(v),
-                      default=None, help="the method's max_epochs (default: 120 for DCCS, "
-                      "a shortened fit that keeps the demo under a minute; auto for the "
-                      "others)")
+                      default=None, help="the method's max_epochs (default: %s, shortened "
+                      "fits that keep the demo under a minute; auto for the others)"
+                      % ", ".join(f"{e} for {METHODS[m]}" for m, e in DEMO_EPOCHS.items()))
     demo.add_argument("--montage", default="skdeepclust_demo_clusters.png",
                       help="PNG of the clusters found (needs matplotlib; '' to skip)")
     demo.set_defaults(func=_demo)

@@ -46,11 +46,11 @@ def _montage(rows: list[np.ndarray], n_cols: int, row_labels: list[str], title: 
     """
     plt = _pyplot()
     tiles = [t for images in rows for t in images if np.ndim(t) >= 2]
-    if not tiles:
-        raise ValueError("Nothing to draw: every row of the montage is empty.")
-    h, w = tiles[0].shape[:2]
-    channels = tiles[0].shape[2:]
-    gap = 1
+    # With no image at all (a model that generates no cluster), a blank grid of 1-pixel
+    # tiles keeps the rows and their labels.
+    h, w = tiles[0].shape[:2] if tiles else (1, 1)
+    channels = tiles[0].shape[2:] if tiles else ()
+    gap = max(1, max(h, w) // 16)  # visible between large tiles too
     canvas = np.ones(((h + gap) * len(rows) - gap, (w + gap) * n_cols - gap) + channels)
     for r, images in enumerate(rows):
         for col in range(min(n_cols, len(images))):

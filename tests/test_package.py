@@ -48,9 +48,15 @@ def test_demo_shortens_dccs_and_says_so(monkeypatch, capsys):
     assert _cli.build_parser().parse_args(["demo"]).max_epochs is None
     assert _cli.DEMO_EPOCHS == {"dccs": 120}
     monkeypatch.setattr(_cli, "DEMO_EPOCHS", {"dccs": 2})
-    assert _cli.main(["demo", "--verbose", "0", "--montage", ""]) == 0
-    out = capsys.readouterr().out
-    assert "DCCS trains 2 epochs here" in out and "default on this data is 138" in out
+    assert _cli.main(["demo", "--montage", ""]) == 0
+    captured = capsys.readouterr()
+    assert "DCCS trains 2 epochs here" in captured.out
+    assert "default on this data is 138" in captured.out
+    assert "2/2" in captured.err  # the progress bar: the model trained the 2 epochs
+    # An explicit --max-epochs is run as given, without the announcement.
+    assert _cli.main(["demo", "--max-epochs", "1", "--montage", ""]) == 0
+    captured = capsys.readouterr()
+    assert "trains" not in captured.out and "1/1" in captured.err
 
 
 def _write_pngs(folder, n=24, seed=0):

@@ -54,6 +54,22 @@ def test_plot_clusters_rows_and_confidence_order(fitted):
     np.testing.assert_allclose(np.asarray(shown), (best - X.min()) / span)
 
 
+def test_montage_colour_tiles_short_and_empty_rows():
+    from skdeepclust.plotting import _montage
+
+    rng = np.random.RandomState(0)
+    rows = [rng.rand(3, 8, 8, 3), np.empty((0,)), rng.rand(1, 8, 8, 3)]
+    fig = _montage(rows, 3, ["a", "b", "c"], "t")
+    canvas = np.asarray(fig.axes[0].images[0].get_array())
+    assert canvas.shape == (3 * 9 - 1, 3 * 9 - 1, 3)
+    np.testing.assert_allclose(canvas[:8, 9:17], rows[0][1])
+    np.testing.assert_allclose(canvas[18:26, :8], rows[2][0])
+    assert np.all(canvas[9:17] == 1) and np.all(canvas[18:26, 9:] == 1)  # empty: white
+    # Nothing generated at all: a blank grid that keeps the row labels.
+    fig = _montage([np.empty((0,))] * 2, 4, ["x", "y"], "t")
+    assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == ["x", "y"]
+
+
 def test_plot_samples_one_row_per_cluster(fitted):
     est, _, _ = fitted
     fig = plot_samples(est, n_per_cluster=3)
