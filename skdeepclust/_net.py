@@ -21,6 +21,7 @@ from torch import Tensor, nn
 
 from . import _distributed as _dist
 from .augment import Augmentation
+from .losses import kl_to_uniform, log_marginal
 
 __all__ = ["ClusterNet", "DeviceBatches", "StreamBatches", "WeightedLoss", "batch_order",
            "shard_order"]
@@ -271,6 +272,12 @@ class ClusterNet(NeuralNet):
         """``t`` of every rank concatenated (rank order), differentiable: for loss terms
         that are functions of the whole batch. ``t`` itself in a single process."""
         return _dist.all_gather_with_grad(t) if self.world_size > 1 else t
+
+    def balance_term(self, logits: Tensor) -> Tensor:
+        """``KL(mean_i softmax(logits_i) || U_K)`` over the global batch: the balance term
+        that VariationalClustering and DCCS add to their papers' losses (0 for balanced
+        assignments, ``log K`` when every sample goes to one cluster)."""
+        return kl_to_uniform(log_marginal(self.gather_batch(logits)), inputs="log_probs")
 
     def autocast(self) -> AbstractContextManager:
         """Context for forward passes: bfloat16 autocast when ``precision="bfloat16"``.

@@ -30,8 +30,6 @@ from .losses import (
     elbo_terms,
     gaussian_kl_diag,
     gaussian_log_likelihood,
-    kl_to_uniform,
-    log_marginal,
 )
 from .nn import downsampling_plan, mlp
 
@@ -217,8 +215,7 @@ class VariationalNet(ClusterNet):
         if self.weight("balance"):
             # Not in the paper: KL(mean_i q(.|x_i) || U_K), the balance term (see Notes), a
             # function of the batch's mean assignment: the global batch when distributed.
-            terms["balance"] = kl_to_uniform(log_marginal(self.gather_batch(logits)),
-                                              inputs="log_probs")
+            terms["balance"] = self.balance_term(logits)
         if X_aug is not None and self.weight("aug"):
             std = torch.exp(0.5 * logvar)
             terms["aug"] = augmentation_loss(
