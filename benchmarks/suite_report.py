@@ -16,7 +16,7 @@ import argparse
 import json
 import os
 import sys
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 
 import numpy as np
@@ -47,13 +47,22 @@ def latest(records: list[dict], smoke: bool) -> list[dict]:
     return list(keep.values())
 
 
+#: The device of most records; rows measured on another one name theirs (set by render).
+_primary_device: str | None = None
+
+
 def label(r: dict) -> str:
-    """The method, with the user's overrides when the run was tuned."""
+    """The method, with the user's overrides when the run was tuned, and the device when
+    it is not the report's main one (seeds measured on two machines are not one cell:
+    float rounding differs between CPUs, and with it the fit)."""
     over = r.get("overrides") or {}
-    if not over:
-        return r["method"]
-    return r["method"] + " [" + ", ".join(f"{k}={json.dumps(v)}" for k, v in
-                                          sorted(over.items())) + "]"
+    name = r["method"]
+    if over:
+        name += " [" + ", ".join(f"{k}={json.dumps(v)}" for k, v in sorted(over.items())) + "]"
+    device = r.get("device", "-")
+    if _primary_device is not None and device not in ("-", _primary_device):
+        name += f" ({device})"
+    return name
 
 
 def _order(r: dict) -> tuple:
@@ -176,7 +185,10 @@ def render(records: list[dict], command: str, plot_name: str | None) -> str:
     for r in records:
         by_dataset[r["dataset"]].append(r)
     order = [d for d in DATASETS if d in by_dataset] + sorted(set(by_dataset) - set(DATASETS))
-    devices = sorted({r.get("device", "-") for r in records})
+    global _primary_device
+    device_counts = Counter(r.get("device", "-") for r in records)
+    _primary_device = device_counts.most_common(1)[0][0] if device_counts else None
+    devices = sorted(device_counts)
     commits = sorted({(r.get("commit") or "-")[:10] + ("+dirty" if r.get("commit_dirty")
                                                         else "") for r in records})
     versions: dict[str, set] = defaultdict(set)
@@ -196,7 +208,10 @@ def render(records: list[dict], command: str, plot_name: str | None) -> str:
         "has n_components = n_clusters and scikit-learn's Barnes-Hut t-SNE refuses 4 or "
         "more. *mean (min)* is over the seeds that finished; *ACC / best ClustPy* and "
         "*ACC / KMeans* divide a method's mean ACC by the reference's on the same data.\n",
-        f"Device: {', '.join(devices)}. Wall seconds depend on what else ran on the "
+        f"Device: {', '.join(devices)}"
+        + (f" (rows without a device in brackets: {_primary_device})" if len(devices) > 1
+           else "")
+        + ". Wall seconds depend on what else ran on the "
         "machine (two fits at a time on two shared cores); CPU seconds barely do.\n",
         f"Commits: {', '.join(commits)}. Versions: "
         + "; ".join(f"{k} {', '.join(sorted(v))}" for k, v in sorted(versions.items())) + ".\n",

@@ -165,7 +165,7 @@ def _cluster(args: argparse.Namespace) -> int:
     X, names = _read_input(args.input, args.size)
     cls = estimator_class(args.method)
     model = cls(n_clusters=args.n_clusters, random_state=args.seed, device=args.device,
-                max_epochs=args.epochs, verbose=0 if args.quiet else 2)
+                max_epochs=args.epochs, n_init=args.n_init, verbose=0 if args.quiet else 2)
     print(f"{len(X)} images of shape {_shape(X)}: fitting {cls.__name__} ...", flush=True)
     labels = model.fit_predict(X)
     proba = model.predict_proba(X)
@@ -275,6 +275,8 @@ def build_parser() -> argparse.ArgumentParser:
     cl.add_argument("--epochs", type=lambda v: v if v == "auto" else int(v), default="auto",
                     help="max_epochs (default: auto)")
     cl.add_argument("--seed", type=int, default=0, help="random_state")
+    cl.add_argument("--n-init", type=int, default=1,
+                    help="fits with different seeds; the one of best score is kept (default 1)")
     cl.add_argument("--device", default="auto", help="torch device (default: auto)")
     cl.add_argument("--quiet", action="store_true", help="no progress bar")
     cl.set_defaults(func=_cluster)

@@ -338,6 +338,11 @@ class VariationalClustering(BaseDeepClusterer):
     channels_last : bool, default=False
         Keep image batches and convolution weights in the channels-last memory format,
         which cuDNN and oneDNN convolutions often run faster on. Ignored for tabular data.
+    n_init : int, default=1
+        Number of fits, each with its own seed drawn from ``random_state``; the fit with
+        the highest :meth:`score` on the training data is kept, as ``KMeans`` keeps its
+        run of lowest inertia. It costs ``n_init`` fits and trades time for steadier
+        results across seeds (measured in the user guide's "Seed stability").
     random_state : int, RandomState instance or None, default=None
         Seeds network initialisation, batch order, augmentation and the reparameterisation
         noise. The same integer gives the same labels on the CPU. The caller's global random
@@ -527,6 +532,7 @@ class VariationalClustering(BaseDeepClusterer):
         device="auto",
         precision="float32",
         channels_last=False,
+        n_init=1,
         random_state=None,
         n_threads=1,
         distributed=False,
@@ -556,6 +562,7 @@ class VariationalClustering(BaseDeepClusterer):
         self.device = device
         self.precision = precision
         self.channels_last = channels_last
+        self.n_init = n_init
         self.random_state = random_state
         self.n_threads = n_threads
         self.distributed = distributed

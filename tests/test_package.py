@@ -85,12 +85,15 @@ def test_cli_cluster_and_predict(tmp_path, capsys):
     _write_pngs(images)
     out = tmp_path / "out"
     assert main(["cluster", str(images), "--n-clusters", "2", "--out", str(out),
-                 "--epochs", "2", "--quiet"]) == 0
+                 "--epochs", "2", "--n-init", "2", "--quiet"]) == 0
     captured = capsys.readouterr()
     assert "skipped" in captured.err and "broken.png" in captured.err
     rows = list(csv.DictReader((out / "labels.csv").open()))
     assert len(rows) == 24 and {r["cluster"] for r in rows} <= {"0", "1"}
     assert (out / "model.skdc").exists() and list(out.glob("cluster_*.png"))
+    from skdeepclust import load
+
+    assert load(out / "model.skdc").n_init == 2
     assert main(["predict", str(out / "model.skdc"), str(images), "--out",
                  str(tmp_path / "p.csv")]) == 0
     pred = list(csv.DictReader((tmp_path / "p.csv").open()))
