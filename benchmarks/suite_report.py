@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -39,15 +40,22 @@ MARKERS = {"skdeepclust": "o", "clustpy": "s", "sklearn": "^"}
 
 
 def latest(records: list[dict], smoke: bool) -> list[dict]:
-    """The last record of each configuration, smoke or real ones only."""
+    """The last record of each configuration on each device, smoke or real ones only."""
     keep = {}
     for r in records:
         if bool(r.get("smoke")) == smoke:
-            keep[record_key(r)] = r
+            keep[(record_key(r), r.get("device", "-"))] = r
     return list(keep.values())
 
 
-#: The device of most records; rows measured on another one name theirs (set by render).
+def set_primary_device(records: list[dict]) -> None:
+    """The device of most records: rows measured on another one name theirs."""
+    global _primary_device
+    counts = Counter(r.get("device", "-") for r in records if r.get("device", "-") != "-")
+    _primary_device = counts.most_common(1)[0][0] if counts else None
+
+
+#: The device of most records; rows measured on another one name theirs (set in main).
 _primary_device: str | None = None
 
 
@@ -61,8 +69,14 @@ def label(r: dict) -> str:
         name += " [" + ", ".join(f"{k}={json.dumps(v)}" for k, v in sorted(over.items())) + "]"
     device = r.get("device", "-")
     if _primary_device is not None and device not in ("-", _primary_device):
-        name += f" ({device})"
+        name += f" (on {_short_device(device)})"
     return name
+
+
+def _short_device(device: str) -> str:
+    """``CPU (Intel(R) Xeon(R) Processor), 1 thread`` -> ``Intel Xeon Processor``."""
+    match = re.fullmatch(r"CPU \((.*)\), \d+ threads?", device)
+    return (match.group(1) if match else device).replace("(R)", "").replace("(TM)", "")
 
 
 def _order(r: dict) -> tuple:
@@ -185,10 +199,7 @@ def render(records: list[dict], command: str, plot_name: str | None) -> str:
     for r in records:
         by_dataset[r["dataset"]].append(r)
     order = [d for d in DATASETS if d in by_dataset] + sorted(set(by_dataset) - set(DATASETS))
-    global _primary_device
-    device_counts = Counter(r.get("device", "-") for r in records)
-    _primary_device = device_counts.most_common(1)[0][0] if device_counts else None
-    devices = sorted(device_counts)
+    devices = sorted({r.get("device", "-") for r in records} - {"-"}) or ["-"]
     commits = sorted({(r.get("commit") or "-")[:10] + ("+dirty" if r.get("commit_dirty")
                                                         else "") for r in records})
     versions: dict[str, set] = defaultdict(set)
@@ -208,9 +219,9 @@ def render(records: list[dict], command: str, plot_name: str | None) -> str:
         "has n_components = n_clusters and scikit-learn's Barnes-Hut t-SNE refuses 4 or "
         "more. *mean (min)* is over the seeds that finished; *ACC / best ClustPy* and "
         "*ACC / KMeans* divide a method's mean ACC by the reference's on the same data.\n",
-        f"Device: {', '.join(devices)}"
-        + (f" (rows without a device in brackets: {_primary_device})" if len(devices) > 1
-           else "")
+        f"Device: {'; '.join(devices)}"
+        + (f" (rows whose name does not say \"on\" another CPU: {_primary_device})"
+           if len(devices) > 1 else "")
         + ". Wall seconds depend on what else ran on the "
         "machine (two fits at a time on two shared cores); CPU seconds barely do.\n",
         f"Commits: {', '.join(commits)}. Versions: "
@@ -234,6 +245,7 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     files = args.files or [REPO_ROOT / (SMOKE_OUT if args.smoke else DEFAULT_OUT)]
     records = latest(read_records(*files), smoke=args.smoke)
+    set_primary_device(records)
     if not records:
         p.error(f"no {'smoke ' if args.smoke else ''}records in {', '.join(map(str, files))}")
     command = " ".join(["python benchmarks/suite_report.py", *argv])

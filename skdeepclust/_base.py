@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import copy
 import math
-import warnings
+import threading
 from collections.abc import Callable
 from contextlib import contextmanager
 from numbers import Integral, Real
@@ -137,8 +137,9 @@ def _resolve_device(device, distributed: bool = False) -> torch.device:
     return dev
 
 
-#: Rows of a full inference batch (faster than 1,024 on a CPU: 0.46 s against 0.78 s for
-#: DCCS's ``transform`` of 2,000 28x28 images, one thread).
+#: Rows of a full inference batch, on every device (on a CPU faster than 1,024: 0.46 s
+#: against 0.78 s for DCCS's ``transform`` of 2,000 28x28 images, one thread; not timed on
+#: a GPU).
 _INFERENCE_ROWS = 256
 #: A shorter batch runs in blocks of this many rows, the last one padded (see
 #: :func:`_rows_exact`).
@@ -167,12 +168,45 @@ def _rows_exact(fn: Callable[[Tensor], Tensor], xb: Tensor) -> Tensor:
         return fn(xb)
     k = _EXACT_ROWS
     if n % k:
+        channels_last = (xb.ndim == 4 and not xb.is_contiguous()
+                         and xb.is_contiguous(memory_format=torch.channels_last))
         xb = torch.cat([xb, xb[-1:].expand(k - n % k, *xb.shape[1:])])
-    with warnings.catch_warnings():
-        # Switching oneDNN warns about Intel-GPU TF32 support, which this does not touch.
-        warnings.simplefilter("ignore", UserWarning)
-        with torch.backends.mkldnn.flags(enabled=False):  # restores the caller's setting
-            return torch.cat([fn(xb[i:i + k]) for i in range(0, len(xb), k)])[:n]
+        if channels_last:  # torch.cat returns the default layout; keep the net's
+            xb = xb.contiguous(memory_format=torch.channels_last)
+    with _native_cpu_kernels(xb.device):
+        return torch.cat([fn(xb[i:i + k]) for i in range(0, len(xb), k)])[:n]
+
+
+_onednn_lock = threading.Lock()
+_onednn_users = 0
+_onednn_saved = True
+
+
+@contextmanager
+def _native_cpu_kernels(device: torch.device):
+    """PyTorch's own CPU kernels instead of oneDNN's inside the block (CPU only).
+
+    ``torch.backends.mkldnn.enabled`` is a process-wide switch: it is restored when the
+    last thread inside such a block leaves it (a counted lock, so that concurrent
+    predictions in several threads cannot leave it off). Other torch work running in the
+    process at the same time also runs without oneDNN meanwhile (slower, same results).
+    """
+    global _onednn_users, _onednn_saved
+    if device.type != "cpu":
+        yield
+        return
+    with _onednn_lock:
+        if _onednn_users == 0:
+            _onednn_saved = torch.backends.mkldnn.enabled
+            torch.backends.mkldnn.enabled = False
+        _onednn_users += 1
+    try:
+        yield
+    finally:
+        with _onednn_lock:
+            _onednn_users -= 1
+            if _onednn_users == 0:
+                torch.backends.mkldnn.enabled = _onednn_saved
 
 
 class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin,
@@ -181,8 +215,8 @@ class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, ClusterMixin, Transform
 
     Subclasses define ``__init__`` with the common parameters (``n_clusters``,
     ``max_epochs``, ``batch_size``, ``lr``, ``device``, ``precision``, ``channels_last``,
-    ``random_state``, ``n_threads``, ``verbose``, ``callbacks``, ``image_shape``, ``augmentation``,
-    ``distributed``, ``net_kwargs``) plus their own, and
+    ``random_state``, ``n_init``, ``n_threads``, ``verbose``, ``callbacks``, ``image_shape``,
+    ``augmentation``, ``distributed``, ``net_kwargs``) plus their own, and
     implement:
 
     - ``_net_class`` : the :class:`ClusterNet` subclass;
@@ -485,6 +519,17 @@ class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, ClusterMixin, Transform
 
     def _fit(self, X) -> Tensor:
         """Fit and return the training data as a network-space tensor on the device."""
+        # A fit that raises leaves the estimator as it was (fitted or not), whichever of
+        # its n_init fits failed.
+        previous = dict(vars(self))
+        try:
+            return self._fit_inits(X)
+        except BaseException:
+            vars(self).clear()
+            vars(self).update(previous)
+            raise
+
+    def _fit_inits(self, X) -> Tensor:
         X_net = self._check_X(X, reset=True)
         spec = self._spec(len(X_net))
         self._validate_common_params(spec.n_samples)
@@ -504,7 +549,7 @@ class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, ClusterMixin, Transform
             if self.channels_last and X_t.ndim == 4:
                 # Converted once: batches sliced from it keep the format (no copy per batch).
                 X_t = X_t.contiguous(memory_format=torch.channels_last)
-        best_net, best_score, best_seed = None, -math.inf, seed
+        best, best_score = None, -math.inf
         for init_seed in self._init_seeds(seed):
             with _torch_seeded(init_seed, device), _torch_threads(self.n_threads, device):
                 net = self._make_net(spec, init_seed, device, world)
@@ -515,21 +560,30 @@ class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, ClusterMixin, Transform
                     # generator does.
                     torch.random.manual_seed(init_seed + _distributed.rank())
                 net.fit(X_t)
-                # Assigned only once training succeeded: a failed fit leaves no fitted net_.
+                interrupted = bool(getattr(net, "interrupted_", False))
+                if best is not None and interrupted:
+                    break  # Ctrl-C: keep the best finished fit and stop
                 self.net_ = net
                 self._after_fit(X_t)
-                if self.n_init == 1:
-                    best_net = net
+                if self.n_init == 1 or interrupted:
                     break
-                # KMeans' rule: keep the run with the best objective, here score() on the
-                # training data (label-free, higher is better).
+                # KMeans' rule: keep the fit with the best objective, here score() on the
+                # training data (label-free, higher is better; NaN counts as the worst).
                 score = float(self._apply(X_t, self._score_batch, dtype=np.float64).mean())
-                if best_net is None or score > best_score:
-                    best_net, best_score, best_seed = net, score, init_seed
-        with _torch_seeded(best_seed, device), _torch_threads(self.n_threads, device):
-            if self.net_ is not best_net:
-                self.net_ = best_net
-                self._after_fit(X_t)
+                score = -math.inf if math.isnan(score) else score
+                better = best is None or score > best_score
+                # Rank 0 decides, so that every rank keeps the same fit even where their
+                # scores differ in the last bits.
+                better = bool(_distributed.broadcast_ints([int(better)], device)[0])
+            if better:
+                # The fitted attributes, net_ and what _after_fit set: restored as they are
+                # rather than recomputed.
+                best, best_score = {k: v for k, v in vars(self).items() if k.endswith("_")}, score
+            else:
+                vars(self).update(best)  # drop this net now: at most two nets at a time
+        if best is not None:
+            vars(self).update(best)
+        with _torch_threads(self.n_threads, device):
             self.history_ = self.net_.history
             # One history row per epoch run, so this counts early-stopped fits correctly.
             self.n_iter_ = len(self.history_)

@@ -230,6 +230,16 @@ class ClusterNet(NeuralNet):
         self.distributed = distributed
 
     # ------------------------------------------------------------------ set-up
+    def fit_loop(self, X, y=None, **fit_params):
+        self.interrupted_ = False
+        try:
+            return super().fit_loop(X, y, **fit_params)
+        except KeyboardInterrupt:
+            # skorch ends training quietly on Ctrl-C (partial_fit swallows this); remember
+            # it, so that an estimator fitting several times (n_init) stops there too.
+            self.interrupted_ = True
+            raise
+
     def initialize(self):
         self._param_names = {}  # optimisers are rebuilt: forget their parameter names
         world = _dist.world_size() if self.distributed else 1

@@ -275,10 +275,12 @@ class ICAE(BaseDeepClusterer):
         Keep image batches and convolution weights in the channels-last memory format,
         which cuDNN and oneDNN convolutions often run faster on. Ignored for tabular data.
     n_init : int, default=1
-        Number of fits, each with its own seed drawn from ``random_state``; the fit with
-        the highest :meth:`score` on the training data is kept, as ``KMeans`` keeps its
-        run of lowest inertia. It costs ``n_init`` fits and trades time for steadier
-        results across seeds (measured in the user guide's "Seed stability").
+        Number of fits, each with its own seed drawn from ``random_state`` (the first is
+        the plain fit); the one with the highest :meth:`score` on the training data is
+        kept, as ``KMeans`` keeps its run of lowest inertia. ``score`` is label-free but
+        not the training loss (see Notes), so this is a heuristic: on the digits
+        ``n_init=3`` raised the mean ACC over three seeds of ICAE, VariationalClustering
+        and GANIM, and lowered DCCS's (:ref:`seed-stability`). It costs ``n_init`` fits.
     random_state : int, RandomState instance or None, default=None
         Seeds network initialisation, the PEDCC rotation, batch order and augmentation.
         The same integer gives the same labels on the CPU. The caller's global random
@@ -326,6 +328,7 @@ class ICAE(BaseDeepClusterer):
         ``(height, width, channels)`` used, or ``None`` for tabular data.
     net_ : skorch.NeuralNet
         The trained skorch net (``net_.module_`` is the auto-encoder).
+        With ``n_init`` > 1, it and the other fitted attributes are the kept fit's.
     history_ : skorch.History
         Per epoch: ``train_loss`` and every loss term (``aug``, ``mmd``, ``recon``,
         ``sobel``), unweighted.

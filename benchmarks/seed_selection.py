@@ -1,0 +1,106 @@
+"""Does ``score`` pick good fits? The evidence behind ``n_init``.
+
+``fit`` fits one method with its defaults on one of the suite's datasets for each of
+several seeds (one process, one thread), and appends one JSON line per seed: ACC against
+the labels and the label-free criteria the estimator could select by (``score`` on the
+training data, which ``n_init`` uses; the mean entropy of the assignments).
+
+``report`` reads those lines and, per method and dataset, gives the mean ACC of a single
+fit and the expected ACC when the best of ``k`` fits by ``score`` is kept: the mean over
+every ``k``-subset of the recorded seeds (what ``n_init=k`` does, with the recorded seeds in
+place of the ones ``n_init`` draws), with the worst and best such pick. Labels only score.
+
+Example::
+
+    python benchmarks/seed_selection.py fit dccs digits --seeds 0 1 2 3 4 5 \\
+        --data-dir ../shared/datasets --out benchmarks/results/n_init/seeds.jsonl
+    python benchmarks/seed_selection.py report benchmarks/results/n_init/seeds.jsonl
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import REPO_ROOT, append_record, cpu_model, git_commit, read_records  # noqa: E402
+
+sys.path.insert(0, str(REPO_ROOT))
+
+
+def fit(args) -> None:
+    import numpy as np
+    import torch
+    from sklearn.metrics import normalized_mutual_info_score
+
+    import skdeepclust
+    from skdeepclust._registry import estimator_class
+    from skdeepclust.metrics import cluster_accuracy
+    from suite import load_dataset
+
+    torch.set_num_threads(1)
+    X, y, shape = load_dataset(args.dataset, args.data_dir, smoke=False)
+    k = len(np.unique(y))
+    cls = estimator_class(args.method)
+    for seed in args.seeds:
+        est = cls(n_clusters=k, image_shape=shape, random_state=seed)
+        start = time.time()
+        est.fit(X)
+        seconds = time.time() - start
+        proba = est.predict_proba(X)
+        labels = proba.argmax(1)
+        append_record(args.out, {
+            "method": args.method, "dataset": args.dataset, "seed": seed,
+            "acc": round(float(cluster_accuracy(y, labels)), 4),
+            "nmi": round(float(normalized_mutual_info_score(y, labels)), 4),
+            "score": round(float(est.score(X)), 4),
+            "assignment_entropy": round(float(-(proba * np.log(proba + 1e-12)).sum(1).mean()), 4),
+            "clusters": int(len(np.unique(labels))), "fit_seconds": round(seconds, 1),
+            "device": f"CPU ({cpu_model()}), 1 thread", "commit": git_commit(),
+            "skdeepclust": skdeepclust.__version__,
+        })
+
+
+def report(args) -> None:
+    import numpy as np
+
+    groups = defaultdict(dict)
+    for r in read_records(*args.files):
+        groups[(r["method"], r["dataset"], r.get("device", "-"))][r["seed"]] = r
+    print("| method | dataset | seeds | one fit: ACC mean (min-max) | "
+          + " | ".join(f"best of {k} by score: mean (min-max)" for k in args.k) + " | device |")
+    print("|---" * (5 + len(args.k)) + "|")
+    for (method, dataset, device), runs in sorted(groups.items()):
+        acc = np.array([runs[s]["acc"] for s in sorted(runs)])
+        cells = [f"{acc.mean():.3f} ({acc.min():.3f}-{acc.max():.3f})"]
+        for k in args.k:
+            picks = [runs[max(c, key=lambda s: runs[s]["score"])]["acc"]
+                     for c in itertools.combinations(sorted(runs), k)]
+            cells.append(f"{np.mean(picks):.3f} ({min(picks):.3f}-{max(picks):.3f})"
+                         if picks else "-")
+        print(f"| {method} | {dataset} | {len(acc)} | " + " | ".join(cells) + f" | {device} |")
+
+
+def main(argv=None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = p.add_subparsers(dest="command", required=True)
+    f = sub.add_parser("fit", help="fit seeds and record ACC and score")
+    f.add_argument("method")
+    f.add_argument("dataset")
+    f.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4, 5])
+    f.add_argument("--data-dir", default=str(REPO_ROOT.parent / "shared" / "datasets"))
+    f.add_argument("--out", default=str(REPO_ROOT / "benchmarks/results/n_init/seeds.jsonl"))
+    r = sub.add_parser("report", help="expected ACC of the best of k fits by score")
+    r.add_argument("files", nargs="+")
+    r.add_argument("--k", type=int, nargs="+", default=[2, 3])
+    args = p.parse_args(argv)
+    (fit if args.command == "fit" else report)(args)
+
+
+if __name__ == "__main__":
+    main()
