@@ -569,7 +569,7 @@ class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, ClusterMixin, Transform
                     break
                 # KMeans' rule: keep the fit with the best objective, here score() on the
                 # training data (label-free, higher is better; NaN counts as the worst).
-                score = float(self._apply(X_t, self._score_batch, dtype=np.float64).mean())
+                score = self._mean_score(X_t)
                 score = -math.inf if math.isnan(score) else score
                 better = best is None or score > best_score
                 # Rank 0 decides, so that every rank keeps the same fit even where their
@@ -740,7 +740,10 @@ class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, ClusterMixin, Transform
         -------
         score : float
         """
-        X_net = self._check_fitted_X(X)
+        return self._mean_score(self._check_fitted_X(X))
+
+    def _mean_score(self, X_net) -> float:
+        """``score`` of validated, network-space data (also what ``n_init`` ranks by)."""
         return float(self._apply(X_net, self._score_batch, dtype=np.float64).mean())
 
     def sample(self, n_samples: int = 1, cluster: int | None = None):
