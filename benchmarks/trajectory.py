@@ -3,8 +3,9 @@
 Fits one method with its defaults on one of the suite's datasets (the same arrays as
 ``suite.py``) and, every ``--every`` epochs, predicts the training set with the current
 networks and appends one JSON line: ACC / NMI / ARI against the labels, the number of
-non-empty clusters, the normalised entropy of the cluster sizes (1 = balanced), the
-fraction of labels that changed since the previous check, and the epoch's loss terms.
+non-empty clusters, the estimator's label-free ``score`` (what ``n_init`` ranks by), the
+normalised entropy of the cluster sizes (1 = balanced), the fraction of labels that
+changed since the previous check, and the epoch's loss terms.
 Labels only score the predictions here; the library never sees them.
 
 The checks run in a callback and leave the training itself unchanged: inference runs in
@@ -73,8 +74,8 @@ def main(argv=None) -> None:
             if epoch % args.every and epoch != net.max_epochs:
                 return
             t = time.perf_counter()
-            labels = est.predict_with(net, X)
-            row = dict(base, epoch=epoch, seconds=round(t - t0, 1))
+            labels, score = est.predict_with(net, X)
+            row = dict(base, epoch=epoch, seconds=round(t - t0, 1), score=score)
             row.update(clustering_report(y, labels))
             sizes = np.bincount(labels, minlength=est.n_clusters)
             p_k = sizes[sizes > 0] / len(labels)
@@ -96,7 +97,7 @@ def main(argv=None) -> None:
             self.net_ = net
             try:
                 with torch.random.fork_rng():  # inference must not move the fit's RNG
-                    return self.predict(X)
+                    return self.predict(X), float(self.score(X))
             finally:
                 net._set_training(was_training)
                 if saved is None:
