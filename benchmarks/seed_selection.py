@@ -10,11 +10,16 @@ fit and the expected ACC when the best of ``k`` fits by ``score`` is kept: the m
 every ``k``-subset of the recorded seeds (what ``n_init=k`` does, with the recorded seeds in
 place of the ones ``n_init`` draws), with the worst and best such pick. Labels only score.
 
+``early`` reads ``trajectory.py`` records, which hold ``score`` at every check of a fit, and
+gives the final ACC of the fit that the score at a fraction of the epochs would pick, over
+every ``k`` of the seeds: what ``n_init=k`` with ``init_epochs`` at that fraction keeps.
+
 Example::
 
     python benchmarks/seed_selection.py fit dccs digits --seeds 0 1 2 3 4 5 \\
         --data-dir ../shared/datasets --out benchmarks/results/n_init/seeds.jsonl
     python benchmarks/seed_selection.py report benchmarks/results/n_init/seeds.jsonl
+    python benchmarks/seed_selection.py early benchmarks/results/trajectory/score.jsonl
 """
 
 from __future__ import annotations
@@ -86,6 +91,37 @@ def report(args) -> None:
         print(f"| {method} | {dataset} | {len(acc)} | " + " | ".join(cells) + f" | {device} |")
 
 
+def early(args) -> None:
+    """How early does ``score`` rank the fits? From ``trajectory.py`` records (a score at
+    each check): the final ACC of the fit that the score at a fraction of the epochs picks,
+    over every ``k`` of the seeds (what ``n_init=k, init_epochs=fraction`` would keep)."""
+    import numpy as np
+
+    groups = defaultdict(lambda: defaultdict(dict))
+    for r in read_records(*args.files):
+        if r.get("score") is not None and not r.get("params"):
+            groups[(r["method"], r["dataset"], r.get("device", "-"))][r["seed"]][r["epoch"]] = r
+    print(f"| method | dataset | seeds | epochs | one fit: final ACC | "
+          + " | ".join(f"best of {args.k} by score at {f:.2f} of the epochs" for f in args.at)
+          + " | device |")
+    print("|---" * (6 + len(args.at)) + "|")
+    for (method, dataset, device), runs in sorted(groups.items()):
+        last = max(max(checks) for checks in runs.values())
+        runs = {s: c for s, c in runs.items() if last in c}  # finished fits only
+        final = {s: runs[s][last]["acc"] for s in runs}
+        cells = []
+        for f in args.at:
+            # The last check at or before the fraction (checks are every few epochs).
+            def score(s, f=f):
+                epochs = [e for e in runs[s] if e <= max(f * last, min(runs[s]))]
+                return runs[s][max(epochs)]["score"]
+            picks = [final[max(c, key=score)] for c in itertools.combinations(sorted(runs), args.k)]
+            cells.append(f"{np.mean(picks):.3f} ({min(picks):.3f})" if picks else "-")
+        acc = np.array(list(final.values()))
+        print(f"| {method} | {dataset} | {len(runs)} | {last} | {acc.mean():.3f} "
+              f"({acc.min():.3f}) | " + " | ".join(cells) + f" | {device} |")
+
+
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="command", required=True)
@@ -98,8 +134,12 @@ def main(argv=None) -> None:
     r = sub.add_parser("report", help="expected ACC of the best of k fits by score")
     r.add_argument("files", nargs="+")
     r.add_argument("--k", type=int, nargs="+", default=[2, 3])
+    e = sub.add_parser("early", help="best of k by the score at a fraction of the epochs")
+    e.add_argument("files", nargs="+", help="trajectory.py records with a score")
+    e.add_argument("--k", type=int, default=3)
+    e.add_argument("--at", type=float, nargs="+", default=[0.25, 1 / 3, 0.5, 1.0])
     args = p.parse_args(argv)
-    (fit if args.command == "fit" else report)(args)
+    {"fit": fit, "report": report, "early": early}[args.command](args)
 
 
 if __name__ == "__main__":
