@@ -52,15 +52,19 @@ def fit(args) -> None:
     X, y, shape = load_dataset(args.dataset, args.data_dir, smoke=False)
     k = len(np.unique(y))
     cls = estimator_class(args.method)
+    params = {}
+    for item in args.param:
+        name, _, value = item.partition("=")
+        params[name] = json.loads(value)
     for seed in args.seeds:
-        est = cls(n_clusters=k, image_shape=shape, random_state=seed)
+        est = cls(n_clusters=k, image_shape=shape, random_state=seed, **params)
         start = time.time()
         est.fit(X)
         seconds = time.time() - start
         proba = est.predict_proba(X)
         labels = proba.argmax(1)
         append_record(args.out, {
-            "method": args.method, "dataset": args.dataset, "seed": seed,
+            "method": args.method, "dataset": args.dataset, "seed": seed, "params": params,
             "acc": round(float(cluster_accuracy(y, labels)), 4),
             "nmi": round(float(normalized_mutual_info_score(y, labels)), 4),
             "score": round(float(est.score(X)), 4),
@@ -76,7 +80,8 @@ def report(args) -> None:
 
     groups = defaultdict(dict)
     for r in read_records(*args.files):
-        groups[(r["method"], r["dataset"], r.get("device", "-"))][r["seed"]] = r
+        label = r["method"] + "".join(f" [{k}={v}]" for k, v in r.get("params", {}).items())
+        groups[(label, r["dataset"], r.get("device", "-"))][r["seed"]] = r
     print("| method | dataset | seeds | one fit: ACC mean (min-max) | "
           + " | ".join(f"best of {k} by score: mean (min-max)" for k in args.k) + " | device |")
     print("|---" * (5 + len(args.k)) + "|")
@@ -129,6 +134,8 @@ def main(argv=None) -> None:
     f.add_argument("method")
     f.add_argument("dataset")
     f.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4, 5])
+    f.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                   help="a non-default parameter (JSON value), e.g. gan_epochs=2")
     f.add_argument("--data-dir", default=str(REPO_ROOT.parent / "shared" / "datasets"))
     f.add_argument("--out", default=str(REPO_ROOT / "benchmarks/results/n_init/seeds.jsonl"))
     r = sub.add_parser("report", help="expected ACC of the best of k fits by score")
