@@ -54,6 +54,15 @@ def read_records(*paths: str | Path) -> list[dict]:
     return records
 
 
+def parse_params(items: list[str]) -> dict:
+    """``--param NAME=VALUE`` options (VALUE in JSON) as estimator keyword arguments."""
+    params = {}
+    for item in items:
+        name, _, value = item.partition("=")
+        params[name] = json.loads(value)
+    return params
+
+
 def git_commit(cwd: str | Path = REPO_ROOT) -> str | None:
     """The commit checked out at ``cwd`` (None outside a git checkout)."""
     try:

@@ -12,7 +12,8 @@ place of the ones ``n_init`` draws), with the worst and best such pick. Labels o
 
 ``early`` reads ``trajectory.py`` records, which hold ``score`` at every check of a fit, and
 gives the final ACC of the fit that the score at a fraction of the epochs would pick, over
-every ``k`` of the seeds: what ``n_init=k`` with ``init_epochs`` at that fraction keeps.
+every ``k`` of the seeds: what ``n_init=k`` would keep if it compared its candidates
+after that fraction of the epochs (it compares finished fits).
 
 Example::
 
@@ -26,14 +27,14 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import json
 import sys
 import time
 from collections import defaultdict
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import REPO_ROOT, append_record, cpu_model, git_commit, read_records  # noqa: E402
+from common import (  # noqa: E402
+    REPO_ROOT, append_record, cpu_model, git_commit, parse_params, read_records)
 
 sys.path.insert(0, str(REPO_ROOT))
 
@@ -52,10 +53,7 @@ def fit(args) -> None:
     X, y, shape = load_dataset(args.dataset, args.data_dir, smoke=False)
     k = len(np.unique(y))
     cls = estimator_class(args.method)
-    params = {}
-    for item in args.param:
-        name, _, value = item.partition("=")
-        params[name] = json.loads(value)
+    params = parse_params(args.param)
     for seed in args.seeds:
         est = cls(n_clusters=k, image_shape=shape, random_state=seed, **params)
         start = time.time()
@@ -75,6 +73,12 @@ def fit(args) -> None:
         })
 
 
+def best_of(seeds, k: int, score, acc) -> list[float]:
+    """ACC of the fit of highest ``score(seed)`` in every ``k``-subset of ``seeds``: what
+    ``n_init=k`` keeps, with recorded seeds in place of the ones it draws."""
+    return [acc(max(c, key=score)) for c in itertools.combinations(sorted(seeds), k)]
+
+
 def report(args) -> None:
     import numpy as np
 
@@ -89,8 +93,7 @@ def report(args) -> None:
         acc = np.array([runs[s]["acc"] for s in sorted(runs)])
         cells = [f"{acc.mean():.3f} ({acc.min():.3f}-{acc.max():.3f})"]
         for k in args.k:
-            picks = [runs[max(c, key=lambda s: runs[s]["score"])]["acc"]
-                     for c in itertools.combinations(sorted(runs), k)]
+            picks = best_of(runs, k, lambda s: runs[s]["score"], lambda s: runs[s]["acc"])
             cells.append(f"{np.mean(picks):.3f} ({min(picks):.3f}-{max(picks):.3f})"
                          if picks else "-")
         print(f"| {method} | {dataset} | {len(acc)} | " + " | ".join(cells) + f" | {device} |")
@@ -99,14 +102,14 @@ def report(args) -> None:
 def early(args) -> None:
     """How early does ``score`` rank the fits? From ``trajectory.py`` records (a score at
     each check): the final ACC of the fit that the score at a fraction of the epochs picks,
-    over every ``k`` of the seeds (what ``n_init=k, init_epochs=fraction`` would keep)."""
+    over every ``k`` of the seeds. Runs with non-default parameters are left out."""
     import numpy as np
 
     groups = defaultdict(lambda: defaultdict(dict))
     for r in read_records(*args.files):
         if r.get("score") is not None and not r.get("params"):
             groups[(r["method"], r["dataset"], r.get("device", "-"))][r["seed"]][r["epoch"]] = r
-    print(f"| method | dataset | seeds | epochs | one fit: final ACC | "
+    print("| method | dataset | seeds | epochs | one fit: final ACC | "
           + " | ".join(f"best of {args.k} by score at {f:.2f} of the epochs" for f in args.at)
           + " | device |")
     print("|---" * (6 + len(args.at)) + "|")
@@ -120,7 +123,7 @@ def early(args) -> None:
             def score(s, f=f):
                 epochs = [e for e in runs[s] if e <= max(f * last, min(runs[s]))]
                 return runs[s][max(epochs)]["score"]
-            picks = [final[max(c, key=score)] for c in itertools.combinations(sorted(runs), args.k)]
+            picks = best_of(runs, args.k, score, final.get)
             cells.append(f"{np.mean(picks):.3f} ({min(picks):.3f})" if picks else "-")
         acc = np.array(list(final.values()))
         print(f"| {method} | {dataset} | {len(runs)} | {last} | {acc.mean():.3f} "

@@ -22,13 +22,12 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import json
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import REPO_ROOT, append_record, cpu_model, git_commit  # noqa: E402
+from common import REPO_ROOT, append_record, cpu_model, git_commit, parse_params  # noqa: E402
 
 sys.path.insert(0, str(REPO_ROOT))
 
@@ -55,10 +54,7 @@ def main(argv=None) -> None:
     args = p.parse_args(argv)
 
     torch.set_num_threads(1)
-    params = {}
-    for item in args.param:
-        name, _, value = item.partition("=")
-        params[name] = json.loads(value)
+    params = parse_params(args.param)
     X, y, image_shape = load_dataset(args.dataset, args.data_dir, smoke=False)
     est_cls = getattr(skdeepclust, METHODS[args.method])
     base = {"dataset": args.dataset, "method": args.method, "seed": args.seed,
