@@ -56,6 +56,17 @@ def test_mmd_is_zero_for_identical_samples_and_grows_with_shift():
     assert 0 < small < large
 
 
+def test_pairwise_sq_dists_matches_difference_and_is_never_negative():
+    a, b = _rng_tensor(9, 5, seed=14), _rng_tensor(4, 5, seed=15)
+    direct = (a[:, None, :] - b[None, :, :]).pow(2).sum(-1)
+    torch.testing.assert_close(pairwise_sq_dists(a, b), direct)
+    # Unit vectors against themselves (ICAE's latents): rounding must not go below 0.
+    u = torch.nn.functional.normalize(_rng_tensor(50, 60, seed=16).float(), dim=1)
+    d = pairwise_sq_dists(u, u)
+    assert (d >= 0).all()
+    assert d.diagonal().abs().max().item() < 1e-5
+
+
 def test_mmd_kernel_is_swappable():
     x, y = _rng_tensor(5, 2, seed=3), _rng_tensor(6, 2, seed=4)
     linear = lambda d: -d  # noqa: E731  (energy-distance-like kernel)

@@ -13,10 +13,15 @@ __all__ = ["multi_gaussian_kernel", "mmd", "pairwise_sq_dists"]
 def pairwise_sq_dists(a: Tensor, b: Tensor) -> Tensor:
     """Squared Euclidean distances between the rows of ``a`` and ``b``, ``(len(a), len(b))``.
 
-    Computed as a difference (not the ``|a|^2 + |b|^2 - 2ab`` expansion) so that it is exact
-    and never negative; the sizes involved here are a batch and a few centroids.
+    Computed as ``|a|^2 + |b|^2 - 2 a b^T``, one matrix product, and clamped at 0 against
+    rounding. The direct difference ``a[:, None] - b[None]`` is exact but materialises a
+    ``(len(a), len(b), d)`` tensor and its gradient: for ICAE's pooled batch of 138 latents
+    of 60 dimensions that made the MMD about a fifth of a training epoch on the CPU
+    (measured on the digits: 2.2 s against 1.7 s an epoch). The rounding error is of the
+    order of the float epsilon times the squared norms, far below the kernel bandwidths.
     """
-    return (a[:, None, :] - b[None, :, :]).pow(2).sum(-1)
+    sq = a.pow(2).sum(1)[:, None] + b.pow(2).sum(1)[None, :] - 2.0 * (a @ b.T)
+    return sq.clamp_min(0.0)
 
 
 def multi_gaussian_kernel(
