@@ -70,6 +70,9 @@ def fit(args) -> None:
             "clusters": int(len(np.unique(labels))), "fit_seconds": round(seconds, 1),
             "device": f"CPU ({cpu_model()}), 1 thread", "commit": git_commit(),
             "skdeepclust": skdeepclust.__version__,
+            # The partition itself, so that selection rules that compare fits with each
+            # other (agreement) can be evaluated afterwards.
+            "labels": labels.tolist(),
         })
 
 
@@ -77,6 +80,14 @@ def best_of(seeds, k: int, score, acc) -> list[float]:
     """ACC of the fit of highest ``score(seed)`` in every ``k``-subset of ``seeds``: what
     ``n_init=k`` keeps, with recorded seeds in place of the ones it draws."""
     return [acc(max(c, key=score)) for c in itertools.combinations(sorted(seeds), k)]
+
+
+def most_agreeing(seeds, labels) -> int:
+    """The fit whose partition agrees most (mean adjusted Rand index) with the others'."""
+    from sklearn.metrics import adjusted_rand_score
+
+    return max(seeds, key=lambda s: sum(adjusted_rand_score(labels(s), labels(t))
+                                        for t in seeds if t != s))
 
 
 def report(args) -> None:
@@ -87,15 +98,21 @@ def report(args) -> None:
         label = r["method"] + "".join(f" [{k}={v}]" for k, v in r.get("params", {}).items())
         groups[(label, r["dataset"], r.get("device", "-"))][r["seed"]] = r
     print("| method | dataset | seeds | one fit: ACC mean (min-max) | "
-          + " | ".join(f"best of {k} by score: mean (min-max)" for k in args.k) + " | device |")
+          + " | ".join(f"best of {k}: by score / by agreement, mean (min)" for k in args.k)
+          + " | device |")
     print("|---" * (5 + len(args.k)) + "|")
     for (method, dataset, device), runs in sorted(groups.items()):
         acc = np.array([runs[s]["acc"] for s in sorted(runs)])
         cells = [f"{acc.mean():.3f} ({acc.min():.3f}-{acc.max():.3f})"]
+        with_labels = all("labels" in r for r in runs.values())
         for k in args.k:
             picks = best_of(runs, k, lambda s: runs[s]["score"], lambda s: runs[s]["acc"])
-            cells.append(f"{np.mean(picks):.3f} ({min(picks):.3f}-{max(picks):.3f})"
-                         if picks else "-")
+            cell = f"{np.mean(picks):.3f} ({min(picks):.3f})" if picks else "-"
+            if picks and with_labels:  # records made before labels were stored have none
+                agree = [runs[most_agreeing(c, lambda s: runs[s]["labels"])]["acc"]
+                         for c in itertools.combinations(sorted(runs), k)]
+                cell += f" / {np.mean(agree):.3f} ({min(agree):.3f})"
+            cells.append(cell)
         print(f"| {method} | {dataset} | {len(acc)} | " + " | ".join(cells) + f" | {device} |")
 
 

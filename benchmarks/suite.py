@@ -152,9 +152,22 @@ def build_plan(args, overrides: dict) -> list[dict]:
     return plan
 
 
-def recorded(out: Path) -> dict[str, dict]:
-    """The last record of each configuration in ``out`` (a retried fit supersedes)."""
-    return {record_key(r): r for r in read_records(out)}
+def recorded(out: Path, since: str | None = None) -> dict[str, dict]:
+    """The last record of each configuration in ``out`` (a retried fit supersedes).
+
+    With ``since`` (a commit), records made at a commit that does not contain it count as
+    not recorded, so that a change to the library is measured again, resumably."""
+    return {record_key(r): r for r in read_records(out)
+            if since is None or _contains(r.get("commit"), since)}
+
+
+def _contains(commit: str | None, since: str) -> bool:
+    """Whether ``commit`` is ``since`` or a descendant of it (git ancestry)."""
+    if not commit:
+        return False
+    done = subprocess.run(["git", "merge-base", "--is-ancestor", since, commit],
+                          cwd=REPO_ROOT, capture_output=True)
+    return done.returncode == 0
 
 
 # --------------------------------------------------------------------------- the child
@@ -473,6 +486,9 @@ def main(argv=None) -> int:
                    help="interpreter of the environment with ClustPy")
     p.add_argument("--retry-failed", action="store_true",
                    help="run again the configurations recorded as failed or timed out")
+    p.add_argument("--since", metavar="COMMIT",
+                   help="run again the configurations recorded at commits that do not "
+                        "contain COMMIT (after a change to the library)")
     p.add_argument("--dry-run", action="store_true",
                    help="list what would run and what is already recorded")
     p.add_argument("--smoke", action="store_true",
@@ -490,7 +506,7 @@ def main(argv=None) -> int:
         args.out = str(REPO_ROOT / (SMOKE_OUT if args.smoke else DEFAULT_OUT))
     overrides = _parse_params(args.param, p)
     plan = build_plan(args, overrides)
-    done = recorded(Path(args.out))
+    done = recorded(Path(args.out), args.since)
     if args.dry_run:
         return dry_run(plan, done, args)
     todo = [c for c in plan if c["key"] not in done
