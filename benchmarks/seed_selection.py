@@ -82,12 +82,13 @@ def best_of(seeds, k: int, score, acc) -> list[float]:
     return [acc(max(c, key=score)) for c in itertools.combinations(sorted(seeds), k)]
 
 
-def most_agreeing(seeds, labels) -> int:
-    """The fit whose partition agrees most (mean adjusted Rand index) with the others'."""
+def most_agreeing(seeds, labels, score) -> int:
+    """The fit whose partition agrees most (mean adjusted Rand index) with the others';
+    ties (always, for two fits) go to the higher ``score``."""
     from sklearn.metrics import adjusted_rand_score
 
-    return max(seeds, key=lambda s: sum(adjusted_rand_score(labels(s), labels(t))
-                                        for t in seeds if t != s))
+    return max(seeds, key=lambda s: (sum(adjusted_rand_score(labels(s), labels(t))
+                                         for t in seeds if t != s), score(s)))
 
 
 def report(args) -> None:
@@ -109,7 +110,8 @@ def report(args) -> None:
             picks = best_of(runs, k, lambda s: runs[s]["score"], lambda s: runs[s]["acc"])
             cell = f"{np.mean(picks):.3f} ({min(picks):.3f})" if picks else "-"
             if picks and with_labels:  # records made before labels were stored have none
-                agree = [runs[most_agreeing(c, lambda s: runs[s]["labels"])]["acc"]
+                agree = [runs[most_agreeing(c, lambda s: runs[s]["labels"],
+                                            lambda s: runs[s]["score"])]["acc"]
                          for c in itertools.combinations(sorted(runs), k)]
                 cell += f" / {np.mean(agree):.3f} ({min(agree):.3f})"
             cells.append(cell)
