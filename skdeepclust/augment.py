@@ -251,9 +251,10 @@ class RandomStroke(Augmentation):
 
     Each image is moved towards its 3x3 grey dilation (max filter) or, with the same
     probability, its erosion (min filter), by a fraction drawn uniformly from
-    ``[0, strength]``. Stroke width is a nuisance of handwriting and line drawings: without
-    this view, a clustering can split a digit class by pen width (seen on ``load_digits``,
-    where DCCS put thick and thin 1s and 8s in two mixed clusters).
+    ``[0, strength]``. Stroke width is a nuisance of handwriting and line drawings, which a
+    clustering should not split a class by. (On ``load_digits`` the fits that split the 1s
+    and 8s over two mixed clusters split them by width, not by pen width:
+    ``benchmarks/README.md``, "Would agreement pick better than score?".)
 
     Parameters
     ----------
