@@ -237,7 +237,8 @@ class ICAE(BaseDeepClusterer):
         epochs in 121 s, 32 / 128 (1.75 M) 0.451 in 340 s (one epoch of 2,000 images
         alone: 0.32 s against 1.15 s a step of 64); on the 8x8 digits 16 / 64 left a
         cluster empty for 2 of seeds 0-4 (ACC 0.672, 0.725) where 32 / 128 did not, at
-        60 s against 100 s a fit.
+        60 s against 100 s a fit (both before the MMD became a matrix product, which
+        took the 32 / 128 fit to about 77 s).
     max_epochs : int or "auto", default="auto"
         Training epochs. ``"auto"`` aims at about 1,200 optimiser steps, within 10 to
         300 epochs: on 1,797 digits that is 41 epochs of 29 batches, on 10,000 MNIST
