@@ -300,8 +300,13 @@ class VariationalClustering(BaseDeepClusterer):
         and ``aug_schedule``.
     prior_init_scale : float, default=1.0
         Standard deviation of the initial means of ``p(z|k)``. See Notes.
-    base_channels : int, default=32
-        Width of the first conv layer (doubled at each stride-2 layer, up to 256).
+    base_channels : int or None, default=None
+        Width of the first conv layer (doubled at each stride-2 layer, up to 256). ``None``
+        sizes it to the image: 32 under 16 pixels (8x8 digits), 16 from 16 pixels. On
+        10,000 MNIST images (seed 0, one CPU thread, ``benchmarks/trajectory.py``) 16
+        made an epoch 1.8x faster than 32 (22 s against 40 s) and was more accurate per
+        second: ACC 0.728 after 20 epochs in 449 s, against 0.701 in 812 s with 32
+        (0.807 after 32 epochs, 729 s). Images only; with ``encoder=`` it is unused.
     max_epochs : int or "auto", default="auto"
         Training epochs. ``"auto"`` aims at about 3,500 optimiser steps, within 20 to 200
         epochs: on 1,797 digits with batches of 32 that is 61 epochs; on 70,000 MNIST images
@@ -504,7 +509,7 @@ class VariationalClustering(BaseDeepClusterer):
         "consistency": [StrOptions({"kl", "l2"})],
         "consistency_weight": [WEIGHT],
         "prior_init_scale": [WEIGHT],
-        "base_channels": [POSITIVE_INT],
+        "base_channels": [POSITIVE_INT, None],
         "encoder": ENCODER,
     }
 
@@ -523,7 +528,7 @@ class VariationalClustering(BaseDeepClusterer):
         consistency="kl",
         consistency_weight=3.0,
         prior_init_scale=1.0,
-        base_channels=32,
+        base_channels=None,
         max_epochs="auto",
         batch_size=32,
         lr=1e-3,
@@ -595,8 +600,15 @@ class VariationalClustering(BaseDeepClusterer):
     def _build_module(self, spec):
         return VariationalModule(spec, self.n_clusters, self.latent_dim,
                                  self._resolve_likelihood(spec),
-                                 float(self.prior_init_scale), self.base_channels,
+                                 float(self.prior_init_scale), self._base_channels(spec),
                                  trunk=self._user_encoder(spec))
+
+    def _base_channels(self, spec: InputSpec) -> int:
+        """``base_channels``, with ``None`` sized to the image: 32 under 16 pixels, 16 from
+        16 pixels, where the full-resolution layers dominate the step (see the parameter)."""
+        if self.base_channels is not None:
+            return int(self.base_channels)
+        return 32 if spec.is_image and min(spec.image_shape[:2]) < 16 else 16
 
     def _aug_milestones(self, max_epochs: int) -> list[tuple[int, float]] | None:
         if self.aug_schedule is None:

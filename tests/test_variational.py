@@ -228,6 +228,19 @@ def test_auto_likelihood_and_outputs(small_digits):
     assert tab.likelihood_ == "gaussian"
 
 
+@pytest.mark.parametrize("side, base_channels, expected", [
+    (8, None, 32),    # under 16 pixels: the wider stem
+    (16, None, 16),   # from 16 pixels: the full-resolution layers are the cost
+    (16, 24, 24),     # an explicit width wins
+])
+def test_trunk_width_is_sized_to_the_image(side, base_channels, expected):
+    X = np.random.RandomState(0).rand(32, side * side)
+    est = VariationalClustering(n_clusters=2, max_epochs=1, latent_dim=4,
+                                base_channels=base_channels, random_state=0).fit(X)
+    assert est.net_.module_.trunk[0].out_channels == expected
+    assert est.base_channels == base_channels  # the parameter itself is left as given
+
+
 def test_nan_error_names_the_term(small_digits):
     X, _ = small_digits
     est = VariationalClustering(n_clusters=3, max_epochs=2, latent_dim=4, random_state=0,
