@@ -82,6 +82,10 @@ def best_of(seeds, k: int, score, acc) -> list[float]:
     return [acc(max(c, key=score)) for c in itertools.combinations(sorted(seeds), k)]
 
 
+def _mean_range(values) -> str:
+    return f"{sum(values) / len(values):.3f} ({min(values):.3f}-{max(values):.3f})"
+
+
 def most_agreeing(seeds, labels, score) -> int:
     """The fit whose partition agrees most (mean adjusted Rand index) with the others';
     ties (always, for two fits) go to the higher ``score``."""
@@ -99,7 +103,8 @@ def report(args) -> None:
         label = r["method"] + "".join(f" [{k}={v}]" for k, v in r.get("params", {}).items())
         groups[(label, r["dataset"], r.get("device", "-"))][r["seed"]] = r
     print("| method | dataset | seeds | one fit: ACC mean (min-max) | "
-          + " | ".join(f"best of {k}: by score / by agreement, mean (min)" for k in args.k)
+          + " | ".join(f"best of {k}: by score / by agreement, mean (min-max)"
+                       for k in args.k)
           + " | device |")
     print("|---" * (5 + len(args.k)) + "|")
     for (method, dataset, device), runs in sorted(groups.items()):
@@ -108,12 +113,12 @@ def report(args) -> None:
         with_labels = all("labels" in r for r in runs.values())
         for k in args.k:
             picks = best_of(runs, k, lambda s: runs[s]["score"], lambda s: runs[s]["acc"])
-            cell = f"{np.mean(picks):.3f} ({min(picks):.3f})" if picks else "-"
+            cell = _mean_range(picks) if picks else "-"
             if picks and with_labels:  # records made before labels were stored have none
                 agree = [runs[most_agreeing(c, lambda s: runs[s]["labels"],
                                             lambda s: runs[s]["score"])]["acc"]
                          for c in itertools.combinations(sorted(runs), k)]
-                cell += f" / {np.mean(agree):.3f} ({min(agree):.3f})"
+                cell += " / " + _mean_range(agree)
             cells.append(cell)
         print(f"| {method} | {dataset} | {len(acc)} | " + " | ".join(cells) + f" | {device} |")
 
