@@ -302,11 +302,13 @@ class VariationalClustering(BaseDeepClusterer):
         Standard deviation of the initial means of ``p(z|k)``. See Notes.
     base_channels : int or None, default=None
         Width of the first conv layer (doubled at each stride-2 layer, up to 256). ``None``
-        sizes it to the image: 32 under 16 pixels (8x8 digits), 16 from 16 pixels. On
-        10,000 MNIST images (seed 0, one CPU thread, ``benchmarks/trajectory.py``) 16
-        made an epoch 1.8x faster than 32 (22 s against 40 s) and was more accurate per
-        second: ACC 0.728 after 20 epochs in 449 s, against 0.701 in 812 s with 32
-        (0.807 after 32 epochs, 729 s). Images only; with ``encoder=`` it is unused.
+        sizes it to the image: 32 under 16 pixels (8x8 digits), 16 from 16 pixels, where
+        the full-resolution layers dominate the step. On 10,000 MNIST images (one CPU
+        thread, the default 20 epochs) 16 fits in 429-446 s against 965-1,027 s with
+        32, at ACC 0.776 / 0.645 / 0.642 for seeds 0 / 1 / 2 against 0.716 / 0.699 /
+        0.723; on COIL-20 (32x32) in half the time for mean ACC 0.583 against 0.630
+        (``benchmarks/SUITE.md``). Pass 32 for the former trunk. Images only; with
+        ``encoder=`` it is unused.
     max_epochs : int or "auto", default="auto"
         Training epochs. ``"auto"`` aims at about 3,500 optimiser steps, within 20 to 200
         epochs: on 1,797 digits with batches of 32 that is 61 epochs; on 70,000 MNIST images
