@@ -306,7 +306,7 @@ class VariationalClustering(BaseDeepClusterer):
         the full-resolution layers dominate the step. On 10,000 MNIST images (one CPU
         thread, the default 20 epochs) 16 fits in 429-446 s against 965-1,027 s with
         32, at ACC 0.776 / 0.645 / 0.642 for seeds 0 / 1 / 2 against 0.716 / 0.699 /
-        0.723; on COIL-20 (32x32) in half the time for mean ACC 0.583 against 0.630
+        0.723; on COIL-20 (32x32) in half the time for mean ACC 0.582 against 0.630
         (``benchmarks/SUITE.md``). Pass 32 for the former trunk. Images only; with
         ``encoder=`` it is unused.
     max_epochs : int or "auto", default="auto"
