@@ -76,10 +76,12 @@ def fit(args) -> None:
         })
 
 
-def best_of(seeds, k: int, score, acc) -> list[float]:
-    """ACC of the fit of highest ``score(seed)`` in every ``k``-subset of ``seeds``: what
-    ``n_init=k`` keeps, with recorded seeds in place of the ones it draws."""
-    return [acc(max(c, key=score)) for c in itertools.combinations(sorted(seeds), k)]
+def best_of(seeds, k: int, score, acc, choose=None) -> list[float]:
+    """ACC of the fit kept from every ``k``-subset of ``seeds``: by default the one of
+    highest ``score(seed)``, what ``n_init=k`` keeps, with recorded seeds in place of the
+    ones it draws; ``choose(subset)`` gives another rule."""
+    choose = choose or (lambda c: max(c, key=score))
+    return [acc(choose(c)) for c in itertools.combinations(sorted(seeds), k)]
 
 
 def _mean_range(values) -> str:
@@ -112,12 +114,12 @@ def report(args) -> None:
         cells = [f"{acc.mean():.3f} ({acc.min():.3f}-{acc.max():.3f})"]
         with_labels = all("labels" in r for r in runs.values())
         for k in args.k:
-            picks = best_of(runs, k, lambda s: runs[s]["score"], lambda s: runs[s]["acc"])
+            score_of, acc_of = (lambda s: runs[s]["score"]), (lambda s: runs[s]["acc"])
+            picks = best_of(runs, k, score_of, acc_of)
             cell = _mean_range(picks) if picks else "-"
             if picks and with_labels:  # records made before labels were stored have none
-                agree = [runs[most_agreeing(c, lambda s: runs[s]["labels"],
-                                            lambda s: runs[s]["score"])]["acc"]
-                         for c in itertools.combinations(sorted(runs), k)]
+                agree = best_of(runs, k, score_of, acc_of, choose=lambda c: most_agreeing(
+                    c, lambda s: runs[s]["labels"], score_of))
                 cell += " / " + _mean_range(agree)
             cells.append(cell)
         print(f"| {method} | {dataset} | {len(acc)} | " + " | ".join(cells) + f" | {device} |")

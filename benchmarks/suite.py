@@ -50,6 +50,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import functools
 import hashlib
 import json
 import os
@@ -161,8 +162,10 @@ def recorded(out: Path, since: str | None = None) -> dict[str, dict]:
             if since is None or _contains(r.get("commit"), since)}
 
 
+@functools.lru_cache(maxsize=None)
 def _contains(commit: str | None, since: str) -> bool:
-    """Whether ``commit`` is ``since`` or a descendant of it (git ancestry)."""
+    """Whether ``commit`` is ``since`` or a descendant of it (git ancestry; one git call
+    per distinct commit, as many records share one)."""
     if not commit:
         return False
     done = subprocess.run(["git", "merge-base", "--is-ancestor", since, commit],

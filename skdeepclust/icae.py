@@ -469,8 +469,7 @@ class ICAE(BaseDeepClusterer):
         Under 16 pixels 32 channels (the paper's first width) cost little; from 16 pixels
         the convolutions at full resolution dominate the cost, and 16 channels were both
         faster and more accurate at equal epochs on MNIST (see the parameter's entry)."""
-        small = spec.is_image and min(spec.image_shape[:2]) < 16
-        base = self.base_channels or (32 if small else 16)
+        base = self._sized_base_channels(spec, self.base_channels)
         if self.base_channels is None and self.max_channels is not None:
             base = min(base, self.max_channels)  # never a stem wider than the widest stage
         return base, self.max_channels or 4 * base

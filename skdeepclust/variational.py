@@ -602,15 +602,9 @@ class VariationalClustering(BaseDeepClusterer):
     def _build_module(self, spec):
         return VariationalModule(spec, self.n_clusters, self.latent_dim,
                                  self._resolve_likelihood(spec),
-                                 float(self.prior_init_scale), self._base_channels(spec),
+                                 float(self.prior_init_scale),
+                                 self._sized_base_channels(spec, self.base_channels),
                                  trunk=self._user_encoder(spec))
-
-    def _base_channels(self, spec: InputSpec) -> int:
-        """``base_channels``, with ``None`` sized to the image: 32 under 16 pixels, 16 from
-        16 pixels, where the full-resolution layers dominate the step (see the parameter)."""
-        if self.base_channels is not None:
-            return int(self.base_channels)
-        return 32 if spec.is_image and min(spec.image_shape[:2]) < 16 else 16
 
     def _aug_milestones(self, max_epochs: int) -> list[tuple[int, float]] | None:
         if self.aug_schedule is None:
