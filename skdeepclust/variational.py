@@ -648,7 +648,10 @@ class VariationalClustering(BaseDeepClusterer):
         }
 
     def _auto_max_epochs(self, spec):
-        return self._epochs_for_steps(spec, self.batch_size, steps=3500, low=20, high=200)
+        # The floor of 26 epochs is for 10,000-image sets (313 steps an epoch): along a
+        # 32-epoch MNIST-10k fit ACC was still rising (0.728 at epoch 20, 0.792 at 28), and
+        # 26 epochs still fit in 10 minutes on one CPU thread.
+        return self._epochs_for_steps(spec, self.batch_size, steps=3500, low=26, high=200)
 
     def _after_fit(self, X_net):
         self.likelihood_ = self.net_.module_.likelihood
