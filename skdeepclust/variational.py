@@ -304,7 +304,7 @@ class VariationalClustering(BaseDeepClusterer):
         Width of the first conv layer (doubled at each stride-2 layer, up to 256). ``None``
         sizes it to the image: 32 under 16 pixels (8x8 digits), 16 from 16 pixels, where
         the full-resolution layers dominate the step. On 10,000 MNIST images (one CPU
-        thread, the default 20 epochs) 16 fits in 429-446 s against 965-1,027 s with
+        thread, the then default of 20 epochs) 16 fits in 429-446 s against 965-1,027 s with
         32, at ACC 0.776 / 0.645 / 0.642 for seeds 0 / 1 / 2 against 0.716 / 0.699 /
         0.723; on COIL-20 (32x32) in half the time for mean ACC 0.582 against 0.630
         (``benchmarks/SUITE.md``). Pass 32 for the former trunk. Images only; with
@@ -649,8 +649,8 @@ class VariationalClustering(BaseDeepClusterer):
 
     def _auto_max_epochs(self, spec):
         # The floor of 26 epochs is for 10,000-image sets (313 steps an epoch): along a
-        # 32-epoch MNIST-10k fit ACC was still rising (0.728 at epoch 20, 0.792 at 28), and
-        # 26 epochs still fit in 10 minutes on one CPU thread.
+        # 32-epoch MNIST-10k fit ACC was still rising (0.728 at epoch 20, 0.792 at 28). It
+        # costs time: 908-1,022 s a 10,000-image fit in the suite, over its 10 minutes.
         return self._epochs_for_steps(spec, self.batch_size, steps=3500, low=26, high=200)
 
     def _after_fit(self, X_net):
