@@ -38,6 +38,7 @@ def main(argv=None) -> None:
     from skorch.callbacks import Callback
 
     import skdeepclust
+    from skdeepclust.callbacks import LossWeightSchedule
     from skdeepclust._registry import METHODS
     from skdeepclust.metrics import clustering_report
     from suite import DATASETS, load_dataset
@@ -49,6 +50,9 @@ def main(argv=None) -> None:
     p.add_argument("--every", type=int, default=5, help="epochs between checks")
     p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                    help="a non-default parameter (JSON value), e.g. max_epochs=200")
+    p.add_argument("--schedule", action="append", default=[], metavar="TERM=E:W,E:W",
+                   help="an extra LossWeightSchedule, e.g. balance=1:1.0,21:0.0 (weight 1.0 "
+                        "for epochs 1-20, then 0)")
     p.add_argument("--data-dir", default=str(REPO_ROOT.parent / "shared" / "datasets"))
     p.add_argument("--out", default="benchmarks/results/trajectory/trajectory.jsonl")
     args = p.parse_args(argv)
@@ -101,8 +105,14 @@ def main(argv=None) -> None:
                 else:
                     self.net_ = saved
 
+    schedules = []
+    for item in args.schedule:
+        term, _, spec = item.partition("=")
+        milestones = [(int(e), float(w)) for e, w in (m.split(":") for m in spec.split(","))]
+        schedules.append(LossWeightSchedule(term, milestones))
+        base["params"] = dict(base["params"], **{f"schedule_{term}": milestones})
     est = Traced(n_clusters=int(len(np.unique(y))), random_state=args.seed,
-                 image_shape=image_shape, callbacks=[Check()], **params)
+                 image_shape=image_shape, callbacks=[*schedules, Check()], **params)
     est.fit(X)
 
 

@@ -137,7 +137,7 @@ def test_balance_term_is_off_by_default_and_evens_out_the_clusters(small_digits)
     # Without the critic nothing else balances the clusters: the balance term alone must
     # bring the mean cluster probability over the data set towards uniform.
     kw = dict(n_clusters=4, max_epochs=15, n_critic=0, adv_weight=0.0, mi_weight=0.0,
-              random_state=0)
+              balance_warmup=0, random_state=0)
     base = DCCS(**kw).fit(X)
     bal = DCCS(balance_weight=5.0, **kw).fit(X)
     hist = bal.history_
@@ -149,6 +149,25 @@ def test_balance_term_is_off_by_default_and_evens_out_the_clusters(small_digits)
         return float(np.sum(p * np.log(np.clip(p, 1e-12, None))) + math.log(4))
 
     assert kl_to_uniform(bal) < 0.05 < kl_to_uniform(base)
+
+
+def test_balance_warmup_schedule(small_digits):
+    X, _ = small_digits
+    # "auto": the first max_epochs // 8 epochs at weight 1, then balance_weight.
+    est = DCCS(n_clusters=4, max_epochs=16, random_state=0).fit(X)
+    assert [h["balance_weight"] for h in est.history_] == [1.0] * 2 + [0.0] * 14
+    assert all("balance" in h for h in est.history_[:2])
+    assert not any("balance" in h for h in est.history_[2:])  # weight 0: not computed
+    # An explicit warm-up, then a constant weight; a weight above 1 is kept throughout.
+    est = DCCS(n_clusters=4, max_epochs=4, balance_warmup=1, balance_weight=0.5,
+               random_state=0).fit(X)
+    assert [h["balance_weight"] for h in est.history_] == [1.0, 0.5, 0.5, 0.5]
+    est = DCCS(n_clusters=4, max_epochs=3, balance_warmup=5, balance_weight=2.0,
+               random_state=0).fit(X)
+    assert [h["balance_weight"] for h in est.history_] == [2.0] * 3
+    # 0: no warm-up, no schedule (the paper's objective from the first step).
+    est = DCCS(n_clusters=4, max_epochs=16, balance_warmup=0, random_state=0).fit(X)
+    assert not any("balance" in h or "balance_weight" in h for h in est.history_)
 
 
 def test_w_estimate_in_history_and_usable_for_early_stopping(small_digits):
@@ -181,7 +200,9 @@ def test_outputs_latent_layout_and_decoder_does_not_change_clustering(small_digi
 def test_bad_method_params(small_digits):
     X, _ = small_digits
     for params, match in [({"style_dim": 0}, "style_dim"), ({"n_critic": -1}, "n_critic"),
-                          ({"prior_std": 0.0}, "prior_std"), ({"grayscale": "yes"}, "grayscale")]:
+                          ({"prior_std": 0.0}, "prior_std"), ({"grayscale": "yes"}, "grayscale"),
+                          ({"balance_warmup": -1}, "balance_warmup"),
+                          ({"balance_warmup": "long"}, "balance_warmup")]:
         with pytest.raises(ValueError, match=match):
             DCCS(max_epochs=1, **params).fit(X)
 
