@@ -18,7 +18,8 @@ DEMO_METHOD = "dccs"
 #: DCCS's default on the digits is 138 epochs (4,000 steps); 120 keeps the whole command
 #: under a minute on a 2-core CPU (idle: the fit took 41 s against 50-55 s, the command
 #: 48 s against 57-62 s) for the same quality on the demo's seed (ACC 0.956 against
-#: 0.954; over seeds 0 / 1 / 2 the trajectory gave 0.956 / 0.933 / 0.854 at epoch 120).
+#: 0.954). With the balance warm-up (15 of the 120 epochs) seeds 0 / 1 / 2 gave 0.955 /
+#: 0.885 / 0.947, the seed-0 fit in 38 s (AMD EPYC, idle, 2026-12-05).
 DEMO_EPOCHS = {"dccs": 120}
 
 
