@@ -54,7 +54,7 @@ from ._data import (
     to_network_space,
 )
 from ._net import ClusterNet
-from .callbacks import EpochProgress
+from .callbacks import EpochProgress, LossWeightSchedule
 
 __all__ = ["BaseDeepClusterer"]
 
@@ -441,12 +441,21 @@ class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, ClusterMixin, Transform
         run before the user's callbacks so that those see the epoch's stage and weights."""
         return []
 
+    def _weight_schedules(self, max_epochs: int) -> dict[str, list[tuple[int, float]]]:
+        """Loss weights that change during the fit: ``{term: [(first_epoch, weight), ...]}``
+        (epochs counted from 1, the first pair at epoch 1), each applied by a
+        :class:`~skdeepclust.callbacks.LossWeightSchedule` named ``"<term>_schedule"``."""
+        return {}
+
     def _make_net(self, spec: InputSpec, seed: int, device: torch.device,
                   world_size: int = 1) -> ClusterNet:
         max_epochs = (
             self._auto_max_epochs(spec) if self.max_epochs == "auto" else int(self.max_epochs)
         )
-        callbacks = self._method_callbacks(spec, max_epochs)
+        schedules = self._weight_schedules(max_epochs)
+        callbacks = [(f"{term}_schedule", LossWeightSchedule(term, milestones))
+                     for term, milestones in schedules.items()]
+        callbacks += self._method_callbacks(spec, max_epochs)
         callbacks += [copy.deepcopy(cb) for cb in (self.callbacks or [])]
         # verbose 1: one bar over the epochs; 2: skorch's table of every loss term per
         # epoch; 3: the table and a bar over the batches of each epoch. In a distributed
@@ -472,6 +481,10 @@ class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, ClusterMixin, Transform
             distributed=world_size > 1,
         )
         params.update(self._net_params(spec))
+        if schedules:  # the first epoch's weights, so that the net starts from them
+            params["criterion__weights"] = {
+                **params.get("criterion__weights", {}),
+                **{term: milestones[0][1] for term, milestones in schedules.items()}}
         params.update(self.net_kwargs or {})
         return self._net_class(**params)
 

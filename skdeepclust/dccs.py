@@ -24,7 +24,6 @@ from ._base import (
 )
 from ._data import InputSpec
 from ._net import ClusterNet
-from .callbacks import LossWeightSchedule
 from .losses import (
     categorical_kl,
     gradient_penalty,
@@ -635,28 +634,16 @@ class DCCS(BaseDeepClusterer):
     def _default_augmentation(self, spec):
         return _dccs_augmentation(spec)
 
-    def _balance_milestones(self, max_epochs: int) -> list[tuple[int, float]] | None:
-        """``(first_epoch, weight)`` of the balance term: ``max(1, balance_weight)`` during
-        the warm-up, ``balance_weight`` afterwards; ``None`` without a warm-up."""
+    def _weight_schedules(self, max_epochs):
+        # The balance warm-up: max(1, balance_weight) for the first epochs, then
+        # balance_weight (see balance_warmup).
         warmup = max_epochs // 8 if self.balance_warmup == "auto" else int(self.balance_warmup)
         if warmup < 1:
-            return None
+            return {}
         milestones = [(1, max(1.0, float(self.balance_weight)))]
         if warmup < max_epochs:
             milestones.append((warmup + 1, float(self.balance_weight)))
-        return milestones
-
-    def _method_callbacks(self, spec, max_epochs):
-        milestones = self._balance_milestones(max_epochs)
-        return ([] if milestones is None
-                else [("balance_warmup", LossWeightSchedule("balance", milestones))])
-
-    def _make_net(self, spec, seed, device, world_size=1):
-        net = super()._make_net(spec, seed, device, world_size)
-        milestones = self._balance_milestones(net.max_epochs)
-        if milestones is not None:  # the first epoch's weight, before the schedule runs
-            net.criterion__weights = {**net.criterion__weights, "balance": milestones[0][1]}
-        return net
+        return {"balance": milestones}
 
     def _auto_max_epochs(self, spec):
         # Digits converge in about 4,000 steps at lr 1e-3 (0.30 s an epoch on one thread):

@@ -23,7 +23,6 @@ from ._base import (
 )
 from ._data import InputSpec
 from ._net import ClusterNet
-from .callbacks import LossWeightSchedule
 from .losses import (
     augmentation_loss,
     bernoulli_log_likelihood,
@@ -616,23 +615,12 @@ class VariationalClustering(BaseDeepClusterer):
             return sorted(pairs.items())
         return _check_schedule(self.aug_schedule)
 
-    def _scheduled_aug(self, max_epochs: int) -> list[tuple[int, float]] | None:
-        """``aug_weight`` times the schedule's multipliers, or ``None`` when unscheduled."""
+    def _weight_schedules(self, max_epochs):
+        """``aug_weight`` times the schedule's multipliers (none when unscheduled)."""
         milestones = self._aug_milestones(max_epochs)
         if milestones is None or not self.aug_weight > 0 or self.augmentation is None:
-            return None
-        return [(e, float(self.aug_weight) * w) for e, w in milestones]
-
-    def _method_callbacks(self, spec, max_epochs):
-        scaled = self._scheduled_aug(max_epochs)
-        return [] if scaled is None else [("aug_schedule", LossWeightSchedule("aug", scaled))]
-
-    def _make_net(self, spec, seed, device, world_size=1):
-        net = super()._make_net(spec, seed, device, world_size)
-        scaled = self._scheduled_aug(net.max_epochs)
-        if scaled is not None:  # the first epoch's weight, before the schedule runs
-            net.criterion__weights = {**net.criterion__weights, "aug": scaled[0][1]}
-        return net
+            return {}
+        return {"aug": [(e, float(self.aug_weight) * w) for e, w in milestones]}
 
     def _net_params(self, spec):
         return {
