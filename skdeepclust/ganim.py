@@ -112,13 +112,14 @@ class GANIMNet(ClusterNet):
         Dropout copies of each sample per batch; VAT uses as many random directions.
     clip_threshold : float
         Threshold of the L1 clip penalty on the discriminator features.
-    standardize : bool
-        Standardise M per feature (fixed training statistics) inside the classifier.
+    feature_scaling : {"per_feature", "global"} or None
+        How the classifier scales M (fixed training statistics): centred, then divided by
+        each feature's std or by one number for all; ``None`` leaves M as it is.
     """
 
     def __init__(self, module, *args, generator=None, discriminator=None, gan_batch_size=128, gan_lr=2e-4, gan_betas=(0.5, 0.999), deltas=(),
                  vat_xi=1.0, vat_eps=0.2, dropout_rate=0.1, n_dropout_copies=2,
-                 clip_threshold=20.0, standardize=True, **kwargs):
+                 clip_threshold=20.0, feature_scaling="global", **kwargs):
         # Torch components must be set before NeuralNet.__init__ (skorch registers later ones).
         self.generator = generator
         self.discriminator = discriminator
@@ -131,7 +132,7 @@ class GANIMNet(ClusterNet):
         self.dropout_rate = dropout_rate
         self.n_dropout_copies = n_dropout_copies
         self.clip_threshold = clip_threshold
-        self.standardize = standardize
+        self.feature_scaling = feature_scaling
         super().__init__(module, *args, **kwargs)
 
     # ------------------------------------------------------------------ set-up
@@ -229,11 +230,11 @@ class GANIMNet(ClusterNet):
         d = getattr(self.discriminator_, "feature_dim", None)
         if isinstance(X, Tensor) or d is None or n * int(d) * 4 <= FEATURE_CACHE_BYTES:
             self._features = self.features(X)
-            if self.standardize:
-                self.module_.set_input_stats(self._features)
+            if self.feature_scaling is not None:
+                self.module_.set_input_stats(self._features, self.feature_scaling)
         else:  # streamed and large: compute M per batch in compute_terms
             self._features = None
-            if self.standardize:
+            if self.feature_scaling is not None:
                 self._set_streamed_input_stats(X)
         self._features_ready = True
 
@@ -246,11 +247,8 @@ class GANIMNet(ClusterNet):
         for xb in consecutive_batches(X, batch_size):
             m = self.features(xb, batch_size=batch_size).double()
             count, mean, m2 = merge_moments(count, mean, m2, m)
-        clf = self.module_
-        clf.input_mean.copy_(mean.to(clf.input_mean.dtype))
-        std = (m2 / max(count - 1, 1)).sqrt().clamp_min(eps)
-        clf.input_scale.copy_(std.to(clf.input_scale.dtype) if count > 1
-                              else torch.ones_like(clf.input_scale))
+        var = m2 / (count - 1) if count > 1 else torch.ones_like(m2)
+        self.module_.set_moments(mean, var, self.feature_scaling, eps)
 
     @torch.no_grad()
     def features(self, X: Tensor, dropout: float = 0.0, batch_size: int = 1024) -> Tensor:
@@ -497,6 +495,15 @@ class GANIM(BaseDeepClusterer):
     clf_init_std : float or None, default=None
         Initialise the classifier's weights N(0, std) (paper: 1e-2 grey, 1e-3 colour);
         ``None`` keeps PyTorch's default initialisation.
+    feature_scaling : {"global", "per_feature"} or None, default="global"
+        How the classifier scales the frozen features M (with statistics of the training
+        data, fixed after the GAN stage): centred per feature, then divided by one number
+        for all features, the root mean variance (``"global"``), or by each feature's std
+        (``"per_feature"``); ``None`` feeds M unchanged (the paper). Centring keeps the
+        heads from collapsing onto the features' large common component after a short
+        GAN stage; ``"global"`` keeps their relative scales, so that the many
+        near-constant features of a briefly trained discriminator are not blown up to unit
+        variance. See Notes.
     delta : float, default=1e-4
         Tolerance of the cluster heads, as a fraction of ``log K``: the marginal
         ``KL(p(y) || uniform)`` costs nothing below ``delta * log K`` (Eq. 4). Raise it for
@@ -697,6 +704,7 @@ class GANIM(BaseDeepClusterer):
         "overcluster_k": [POSITIVE_INT, None],
         "hidden_dims": [tuple, list],  # positive ints: _validate_method_params
         "clf_init_std": [POSITIVE_REAL, None],
+        "feature_scaling": [StrOptions({"global", "per_feature"}), None],
         "delta": [WEIGHT],
         "overcluster_delta": [WEIGHT],
         "info_weight": [WEIGHT],
@@ -731,6 +739,7 @@ class GANIM(BaseDeepClusterer):
         overcluster_k=None,
         hidden_dims=(256, 256),
         clf_init_std=None,
+        feature_scaling="global",
         delta=1e-4,
         overcluster_delta=1e-2,
         info_weight=0.2,
@@ -775,6 +784,7 @@ class GANIM(BaseDeepClusterer):
         self.overcluster_k = overcluster_k
         self.hidden_dims = hidden_dims
         self.clf_init_std = clf_init_std
+        self.feature_scaling = feature_scaling
         self.delta = delta
         self.overcluster_delta = overcluster_delta
         self.info_weight = info_weight
@@ -870,6 +880,7 @@ class GANIM(BaseDeepClusterer):
             "dropout_rate": float(self.dropout_rate),
             "n_dropout_copies": int(self.n_dropout_copies),
             "clip_threshold": float(self.clip_threshold),
+            "feature_scaling": self.feature_scaling,
             "criterion__weights": {
                 "disc": 1.0,
                 "gen": 1.0,

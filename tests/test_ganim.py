@@ -222,6 +222,23 @@ def test_sample_cluster_k_and_its_error(fitted, monkeypatch):
     assert fitted.sample(2, cluster=0)[1].tolist() == [0, 0]
 
 
+@pytest.mark.parametrize("scaling", ["global", "per_feature", None])
+def test_feature_scaling_sets_the_classifier_input_statistics(small_digits, scaling):
+    X, _ = small_digits
+    est = GANIM(n_clusters=3, gan_epochs=1, max_epochs=2, feature_scaling=scaling,
+                random_state=0).fit(X)
+    clf = est.net_.module_
+    m = torch.from_numpy(est.transform(X))  # the frozen features M
+    if scaling is None:  # the identity
+        assert (clf.input_mean == 0).all() and (clf.input_scale == 1).all()
+        return
+    torch.testing.assert_close(clf.input_mean, m.mean(0), rtol=1e-4, atol=1e-5)
+    expected = m.var(0).mean().sqrt().expand(m.shape[1]) if scaling == "global" else m.std(0)
+    torch.testing.assert_close(clf.input_scale, expected.clamp_min(1e-6), rtol=1e-4, atol=1e-6)
+    if scaling == "global":  # one number: the features keep their relative scales
+        assert len(torch.unique(clf.input_scale)) == 1
+
+
 def test_tabular_uses_mlp_networks():
     X = np.random.RandomState(0).randn(80, 5)
     est = GANIM(n_clusters=3, gan_epochs=2, max_epochs=5, random_state=0).fit(X)
@@ -234,7 +251,8 @@ def test_bad_ganim_params(small_digits):
     for params, match in [({"n_heads": 0}, "n_heads"), ({"delta": -1.0}, "delta"),
                           ({"transform_mode": "x"}, "transform_mode"),
                           ({"gan_betas": (0.5,)}, "gan_betas"),
-                          ({"hidden_dims": (0,)}, "hidden_dims")]:
+                          ({"hidden_dims": (0,)}, "hidden_dims"),
+                          ({"feature_scaling": "std"}, "feature_scaling")]:
         with pytest.raises(ValueError, match=match):
             GANIM(max_epochs=2, gan_epochs=1, **params).fit(X)
     with pytest.warns(UserWarning, match="classifier is not trained"):

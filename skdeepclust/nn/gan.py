@@ -234,10 +234,24 @@ class MultiHeadClassifier(nn.Module):
             init_normal(self, init_std)
 
     @torch.no_grad()
-    def set_input_stats(self, m: Tensor, eps: float = 1e-6) -> None:
-        """Standardise inputs with the per-feature mean and std of ``m`` from now on."""
-        self.input_mean.copy_(m.mean(0))
-        self.input_scale.copy_(m.std(0).clamp_min(eps) if len(m) > 1 else torch.ones_like(m[0]))
+    def set_input_stats(self, m: Tensor, scaling: str = "per_feature",
+                        eps: float = 1e-6) -> None:
+        """Centre inputs on the per-feature mean of ``m`` from now on, and scale them by the
+        per-feature std (``scaling="per_feature"``) or by one number for all features, the
+        root mean variance (``"global"``, which keeps the features' relative scales)."""
+        mean = m.mean(0)
+        var = m.var(0) if len(m) > 1 else torch.ones_like(mean)
+        self.set_moments(mean, var, scaling, eps)
+
+    @torch.no_grad()
+    def set_moments(self, mean: Tensor, var: Tensor, scaling: str = "per_feature",
+                    eps: float = 1e-6) -> None:
+        """:meth:`set_input_stats` from per-feature means and (unbiased) variances."""
+        if scaling not in ("per_feature", "global"):
+            raise ValueError(f"scaling must be 'per_feature' or 'global', got {scaling!r}")
+        self.input_mean.copy_(mean.to(self.input_mean.dtype))
+        scale = var.mean().sqrt().expand_as(var) if scaling == "global" else var.sqrt()
+        self.input_scale.copy_(scale.clamp_min(eps).to(self.input_scale.dtype))
 
     @torch.no_grad()
     def select_head(self, losses: Tensor) -> int:
