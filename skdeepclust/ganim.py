@@ -646,10 +646,14 @@ class GANIM(BaseDeepClusterer):
     Departures, for small data and for a clean implementation: the discriminator's batch
     norm is recalibrated on the real data after the GAN stage (the code keeps statistics
     mixed with generated batches), and the generator's on its own outputs, so that
-    :meth:`sample` works in eval mode; the classifier standardises M per feature with
-    fixed training statistics (a linear change of its first layer's coordinates; without
-    it, after a short GAN stage the features share a large common component and the heads
-    collapse to one constant output); dropout copies are drawn per batch (2 rather than 5);
+    :meth:`sample` works in eval mode; the classifier centres M per feature and divides
+    it by one number (``feature_scaling``, fixed training statistics: a linear change of
+    its first layer's coordinates). Without centring, after a short GAN stage the features
+    share a large common component and the heads collapse to one constant output; scaling
+    each feature to unit variance instead blows up the many features that barely vary
+    (on 10,000 MNIST images, seeds 0-2: ACC 0.756 with one number against 0.650 per
+    feature; the same on the digits, Fashion-MNIST and COIL-20 within the seeds' spread);
+    dropout copies are drawn per batch (2 rather than 5);
     the classifier has (256, 256) hidden units, PyTorch's initialisation, Adam 1e-3 and
     batches of 256, because with the paper's settings a small data set gets too few steps
     to leave the uniform plateau. The GAN trains about 75 steps (``gan_epochs="auto"``)
