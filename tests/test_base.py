@@ -569,7 +569,7 @@ def test_inference_does_not_depend_on_the_batch_size(make, small_digits):
     (DCCS, 138, 120),  # about 4,000 steps, at least 120 epochs
     (ICAE, 41, 10),  # about 1,200 steps, at least 10 epochs
     (VariationalClustering, 61, 26),  # about 3,500 steps of 32, at least 26 epochs
-    (GANIM, 5 + 60, 1 + 20),  # about 75 GAN steps, then about 480 classifier steps
+    (GANIM, 5 + 120, 1 + 40),  # about 75 GAN steps, then about 960 classifier steps
 ])
 def test_auto_epoch_budget_follows_the_data_size(cls, digits_epochs, mnist10k_epochs):
     est = cls(n_clusters=10)

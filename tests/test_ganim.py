@@ -166,8 +166,9 @@ def test_vat_direction_increases_kl_more_than_random():
 @pytest.fixture(scope="module")
 def fitted(small_digits):
     X, _ = small_digits
+    # dropout_weight=0.5 (the paper's) so that the fixture covers every term of Eq. 9.
     return GANIM(n_clusters=4, gan_epochs=2, max_epochs=10, batch_size=64,
-                 random_state=0).fit(X)
+                 dropout_weight=0.5, random_state=0).fit(X)
 
 
 def test_two_stages_and_their_terms_in_history(fitted):
@@ -176,6 +177,25 @@ def test_two_stages_and_their_terms_in_history(fitted):
     assert {"disc", "gen", "clip"} <= set(h[0]) and "marginal" not in h[0]
     assert {"marginal", "entropy", "vat", "dropout"} <= set(h[-1]) and "disc" not in h[-1]
     assert fitted.net_.generator_ is not None and fitted.net_.optimizer_gen_ is not None
+
+
+def test_dropout_term_is_skipped_by_default(small_digits, monkeypatch):
+    # dropout_weight=0 (the default) must not even run the discriminator on dropout
+    # copies: that pass is what makes the term cost half a classifier step.
+    X, _ = small_digits
+    calls = []
+    orig = ganim_module.GANIMNet.features
+
+    def spy(self, X, dropout=0.0, batch_size=1024):
+        calls.append(dropout)
+        return orig(self, X, dropout, batch_size)
+
+    monkeypatch.setattr(ganim_module.GANIMNet, "features", spy)
+    est = GANIM(n_clusters=4, gan_epochs=1, max_epochs=3, batch_size=64,
+                random_state=0).fit(X)
+    assert est.dropout_weight == 0.0
+    assert "dropout" not in est.history_[-1] and "vat" in est.history_[-1]
+    assert calls and all(d == 0.0 for d in calls)
 
 
 def test_best_head_has_lowest_unsupervised_loss(fitted, small_digits):
