@@ -163,6 +163,13 @@ class CosineLR(Callback):
     large step keeps visiting. No default uses it: on DCCS and the digits (138 epochs, the
     encoder's and the critic's rates decayed from epoch 70 to 0.1x) seeds 0 and 1 gave ACC
     0.937 and 0.951, against 0.954 and 0.954 without it (one CPU thread, 2026-12-03).
+    Decayed over the whole fit (``start=1``, to 0) it did not help the other methods
+    either (one CPU thread, AMD EPYC, 2026-12-05; records in
+    ``benchmarks/results/trajectory/lr_schedule_probe.jsonl``): ICAE on the digits, seeds
+    0 / 1 / 2, ACC 0.859 / 0.849 / 0.805 against 0.815 / 0.836 / 0.839 (means 0.838 and
+    0.830, within the seeds' spread); ICAE on 10,000 MNIST images, seeds 0 / 1, 0.705 /
+    0.571 against 0.785 / 0.605; VariationalClustering on the digits 0.832 / 0.824 /
+    0.818 against 0.897 / 0.832 / 0.860.
 
     Parameters
     ----------
