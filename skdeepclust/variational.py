@@ -308,6 +308,14 @@ class VariationalClustering(BaseDeepClusterer):
         0.723; on COIL-20 (32x32) in half the time for mean ACC 0.582 against 0.630
         (``benchmarks/SUITE.md``). Pass 32 for the former trunk. Images only; with
         ``encoder=`` it is unused.
+    hidden_dim : int or None, default=None
+        Width of the hidden layers of ``q(z|x,k)`` and of the decoder (twice this for
+        more than 1,024 features), and of the MLP trunk for tabular data. These layers run
+        on every cluster's latent, for both views, so their cost grows with
+        ``n_clusters``. ``None``: 128 for images, 256 for tabular data. On one CPU thread
+        (AMD EPYC) 128 made a digits fit 1.5x faster than 256 (44-60 s against 71-78 s;
+        seeds 0-5, mean ACC 0.847 against 0.864, min 0.823 against 0.802) and a COIL-20
+        fit (32x32, 20 clusters) 1.4x faster (225-237 s against 341 s; see Notes).
     max_epochs : int or "auto", default="auto"
         Training epochs. ``"auto"`` aims at about 3,500 optimiser steps, within 26 to 200
         epochs: on 1,797 digits with batches of 32 that is 61 epochs; on 10,000 or 70,000
@@ -511,6 +519,7 @@ class VariationalClustering(BaseDeepClusterer):
         "consistency_weight": [WEIGHT],
         "prior_init_scale": [WEIGHT],
         "base_channels": [POSITIVE_INT, None],
+        "hidden_dim": [POSITIVE_INT, None],
         "encoder": ENCODER,
     }
 
@@ -530,6 +539,7 @@ class VariationalClustering(BaseDeepClusterer):
         consistency_weight=3.0,
         prior_init_scale=1.0,
         base_channels=None,
+        hidden_dim=None,
         max_epochs="auto",
         batch_size=32,
         lr=1e-3,
@@ -560,6 +570,7 @@ class VariationalClustering(BaseDeepClusterer):
         self.consistency_weight = consistency_weight
         self.prior_init_scale = prior_init_scale
         self.base_channels = base_channels
+        self.hidden_dim = hidden_dim
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.lr = lr
@@ -603,7 +614,17 @@ class VariationalClustering(BaseDeepClusterer):
                                  self._resolve_likelihood(spec),
                                  float(self.prior_init_scale),
                                  self._sized_base_channels(spec, self.base_channels),
+                                 hidden=self._hidden_dim(spec),
                                  trunk=self._user_encoder(spec))
+
+    def _hidden_dim(self, spec: InputSpec) -> int:
+        # The K-fold part of the step (q(z|x,k) and the decoder run on every cluster's
+        # latent, for both views) dominates on small images: 128 units made the digits
+        # fits 1.5x and the COIL-20 fits 1.4x faster than 256, at the same accuracy
+        # within the seeds' spread (see hidden_dim).
+        if self.hidden_dim is not None:
+            return int(self.hidden_dim)
+        return 128 if spec.is_image else 256
 
     def _aug_milestones(self, max_epochs: int) -> list[tuple[int, float]] | None:
         if self.aug_schedule is None:

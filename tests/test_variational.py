@@ -241,6 +241,21 @@ def test_trunk_width_is_sized_to_the_image(side, base_channels, expected):
     assert est.base_channels == base_channels  # the parameter itself is left as given
 
 
+@pytest.mark.parametrize("n_features, hidden_dim, expected", [
+    (64, None, 128),     # images: the K-fold layers sized down
+    (5, None, 256),      # tabular data: unchanged
+    (64, 48, 48),        # an explicit width wins
+])
+def test_hidden_width_follows_the_input(n_features, hidden_dim, expected):
+    X = np.random.RandomState(0).rand(32, n_features)
+    est = VariationalClustering(n_clusters=2, max_epochs=1, latent_dim=4,
+                                hidden_dim=hidden_dim, random_state=0).fit(X)
+    module = est.net_.module_
+    assert module.qz_h.out_features == expected
+    assert module.decoder[0].out_features == expected
+    assert est.hidden_dim == hidden_dim  # the parameter itself is left as given
+
+
 def test_nan_error_names_the_term(small_digits):
     X, _ = small_digits
     est = VariationalClustering(n_clusters=3, max_epochs=2, latent_dim=4, random_state=0,
