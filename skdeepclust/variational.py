@@ -312,10 +312,14 @@ class VariationalClustering(BaseDeepClusterer):
         Width of the hidden layers of ``q(z|x,k)`` and of the decoder (twice this for
         more than 1,024 features), and of the MLP trunk for tabular data. These layers run
         on every cluster's latent, for both views, so their cost grows with
-        ``n_clusters``. ``None``: 128 for images, 256 for tabular data. On one CPU thread
-        (AMD EPYC) 128 made a digits fit 1.5x faster than 256 (44-60 s against 71-78 s;
-        seeds 0-5, mean ACC 0.847 against 0.864, min 0.823 against 0.802) and a COIL-20
-        fit (32x32, 20 clusters) 1.4x faster (225-237 s against 341 s; see Notes).
+        ``n_clusters``. ``None``: 128 for images, 256 (the former width) for tabular
+        data. On one CPU thread (AMD EPYC, two fits at a time), 128 against 256: the
+        digits 1.5x faster (44-60 s against 71-78 s; seeds 0-5, mean ACC 0.847 against
+        0.864, a difference within the seeds' noise), COIL-20 (32x32, 20 clusters) 1.3x
+        (225-237 s against 289-341 s; seeds 0 / 1, 0.617 / 0.571 against 0.577 / 0.615)
+        and 10,000 MNIST images 1.3x (349-396 s against 470-526 s; seeds 0-2, 0.798 /
+        0.654 / 0.683 against 0.713 / 0.782 / 0.731, differences of both signs as large
+        as the seeds' spread). Figures: ``docs/methods/variational.rst``.
     max_epochs : int or "auto", default="auto"
         Training epochs. ``"auto"`` aims at about 3,500 optimiser steps, within 26 to 200
         epochs: on 1,797 digits with batches of 32 that is 61 epochs; on 10,000 or 70,000
