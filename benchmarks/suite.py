@@ -288,6 +288,12 @@ def fit_one(spec: dict) -> dict:
     record["threads"] = threads
     record["device"] = (torch.cuda.get_device_name(0) if torch.cuda.is_available()
                         else f"CPU ({cpu_model()}), {threads} thread" + "s" * (threads > 1))
+    if not torch.cuda.is_available():
+        # The vector instructions torch's CPU kernels use ("AVX2", "AVX512", ...). Virtual
+        # machines often report only "AMD EPYC" as the model, and hosts with other
+        # instruction sets round differently: the same code then gives other fits
+        # (GANIM's digits seed 0: 0.934 on 2026-12-05, 0.875 on 2026-12-06, same commit).
+        record["cpu_capability"] = torch.backends.cpu.get_cpu_capability()
     return record
 
 
