@@ -290,9 +290,10 @@ def fit_one(spec: dict) -> dict:
                         else f"CPU ({cpu_model()}), {threads} thread" + "s" * (threads > 1))
     if not torch.cuda.is_available():
         # The vector instructions torch's CPU kernels use ("AVX2", "AVX512", ...). Virtual
-        # machines often report only "AMD EPYC" as the model, and hosts with other
-        # instruction sets round differently: the same code then gives other fits
-        # (GANIM's digits seed 0: 0.934 on 2026-12-05, 0.875 on 2026-12-06, same commit).
+        # machines often report only "AMD EPYC" as the model, and kernels for other
+        # instruction sets may round differently. The same GANIM code and library
+        # versions gave digits seed 0 ACC 0.934 on 2026-12-05 and 0.875 on 2026-12-06
+        # on "AMD EPYC" machines; this field lets the next such case be told apart.
         record["cpu_capability"] = torch.backends.cpu.get_cpu_capability()
     return record
 
