@@ -255,6 +255,10 @@ class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, ClusterMixin, Transform
     }
 
     _net_class: type[ClusterNet] = ClusterNet
+    #: Parameters added after model files may have been written, each with the value that
+    #: builds the networks those files hold (``skdeepclust.load`` fills them in when a file
+    #: lacks them, so an older file still loads as the model it was).
+    _former_defaults: dict = {}
     #: Value range of image inputs as the networks see them.
     _image_range: tuple[float, float] = (0.0, 1.0)
     #: Batch size used for inference.

@@ -15,6 +15,9 @@ The file is one ``torch.save`` of a dict (a zip archive)::
     torch_version        the PyTorch version that wrote the file
     class                the estimator's class name, e.g. "ICAE"
     params               get_params(deep=False) as JSON text
+                         (a parameter added since the file was written gets the
+                         value of the class's ``_former_defaults``, which builds the
+                         networks the file holds)
     attributes           the fitted attributes as JSON text (arrays are references)
     arrays               {name: tensor}: the numeric arrays of the fitted attributes
     history              skorch's History (one dict per epoch) as JSON text
@@ -356,6 +359,9 @@ def load(path, device="auto") -> BaseDeepClusterer:
     except (KeyError, TypeError, ValueError) as exc:
         raise _not_a_model(path, f"its contents are damaged: {exc}") from exc
 
+    # A file written before a parameter existed builds its networks as that parameter's
+    # former behaviour did, not as today's default would.
+    params = {**cls._former_defaults, **params}
     unknown = sorted(set(params) - set(cls().get_params(deep=False)))
     if unknown:
         raise ValueError(

@@ -508,6 +508,8 @@ class VariationalClustering(BaseDeepClusterer):
     """
 
     _net_class = VariationalNet
+    # Files written before hidden_dim existed hold 256-unit layers.
+    _former_defaults = {"hidden_dim": 256}
     _parameter_constraints = {
         **BaseDeepClusterer._parameter_constraints,
         "latent_dim": [POSITIVE_INT],

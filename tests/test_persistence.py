@@ -222,6 +222,21 @@ def test_unknown_class_and_parameters(X150, tmp_path):
         skdeepclust.load(_edited(tmp_path, X150, params=add_param))
 
 
+def test_file_from_before_a_parameter_existed_loads_as_written(X150, tmp_path):
+    # VariationalClustering files written before hidden_dim hold 256-unit layers, while
+    # today's default for images is 128: the loader fills in the former value.
+    est = FAST["VariationalClustering"](hidden_dim=256).fit(X150)
+    est.save(tmp_path / "m.skdc")
+    payload = torch.load(tmp_path / "m.skdc", weights_only=True)
+    params = json.loads(payload["params"])
+    del params["hidden_dim"]
+    payload["params"] = json.dumps(params)
+    torch.save(payload, tmp_path / "old.skdc")
+    loaded = skdeepclust.load(tmp_path / "old.skdc")
+    assert loaded.hidden_dim == 256
+    _assert_same_model(est, loaded, X150)
+
+
 def test_weights_that_do_not_fit(X150, tmp_path):
     def drop_weight(payload):
         state = payload["net"]["state_dicts"]["module"]
