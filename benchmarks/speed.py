@@ -47,7 +47,9 @@ OPTIONS = {
 
 
 def config_params(config: str, est_cls, base: dict) -> dict:
-    params: dict = {}
+    # The default layout, whatever an estimator's default: ICAE's and GANIM's "auto" would
+    # otherwise make "float32" channels-last on a CPU.
+    params: dict = {"channels_last": False}
     for part in config.split("+"):
         if part not in OPTIONS:
             raise SystemExit(f"unknown option {part!r}; choose from {sorted(OPTIONS)}")

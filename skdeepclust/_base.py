@@ -244,7 +244,7 @@ class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, ClusterMixin, Transform
         "image_shape": [tuple, list, StrOptions({"tabular"}), None],
         "device": [str, torch.device, None],
         "precision": [StrOptions(set(PRECISIONS))],
-        "channels_last": ["boolean"],
+        "channels_last": ["boolean", StrOptions({"auto"})],
         "random_state": ["random_state"],
         "n_threads": [POSITIVE_INT, None],
         "n_init": [POSITIVE_INT],
@@ -430,10 +430,22 @@ class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, ClusterMixin, Transform
                     )
             spec = self._spec(len(reader))
         device = self.net_.device if hasattr(self, "net_") and not reset else "cpu"
-        # In fit, the scaling pass has checked every row for NaN / inf.
+        # In fit, the scaling pass has checked every row for NaN / inf; the device and the
+        # layout are set once the fit has resolved the device.
         return StreamedData(reader, self._scaling, spec, self._image_range, device=device,
-                            channels_last=bool(self.channels_last) and spec.is_image,
+                            channels_last=self._channels_last(spec, device),
                             check_finite=not reset)
+
+    def _channels_last(self, spec: InputSpec, device) -> bool:
+        """Whether image batches and convolution weights use the channels-last layout:
+        never for tabular data; with ``"auto"``, for images on a CPU, where oneDNN's
+        convolutions ran faster in it (``benchmarks/results/speed/channels_last_cpu.jsonl``);
+        on a GPU ``"auto"`` keeps the default layout (not measured there)."""
+        if not spec.is_image:
+            return False
+        if isinstance(self.channels_last, str):  # "auto"
+            return torch.device(device).type == "cpu"
+        return bool(self.channels_last)
 
     def _spec(self, n_samples: int) -> InputSpec:
         return InputSpec(self.n_features_in_, self.image_shape_, n_samples)
@@ -479,7 +491,7 @@ class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, ClusterMixin, Transform
             optimizer=torch.optim.Adam,
             device=str(device),
             precision=self.precision,
-            channels_last=bool(self.channels_last) and spec.is_image,
+            channels_last=self._channels_last(spec, device),
             verbose=int(verbose >= 2),  # skorch prints its epoch table when verbose
             callbacks=callbacks,
             distributed=world_size > 1,
@@ -561,9 +573,10 @@ class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, ClusterMixin, Transform
         if isinstance(X_net, StreamedData):
             X_t = X_net  # read batch by batch, never copied whole
             X_t.device = device
+            X_t.channels_last = self._channels_last(spec, device)
         else:
             X_t = torch.from_numpy(X_net).to(device)
-            if self.channels_last and X_t.ndim == 4:
+            if self._channels_last(spec, device) and X_t.ndim == 4:
                 # Converted once: batches sliced from it keep the format (no copy per batch).
                 X_t = X_t.contiguous(memory_format=torch.channels_last)
         best, best_score = None, -math.inf

@@ -362,9 +362,11 @@ class DCCS(BaseDeepClusterer):
         :func:`torch.autocast` with bfloat16 (weights, optimiser states and loss sums stay
         float32): faster on GPUs with bfloat16 tensor cores, usually slower on CPUs without
         them. See ``benchmarks/SPEED.md`` for measured effects.
-    channels_last : bool, default=False
-        Keep image batches and convolution weights in the channels-last memory format,
-        which cuDNN and oneDNN convolutions often run faster on. Ignored for tabular data.
+    channels_last : bool or "auto", default=False
+        Keep image batches and convolution weights in the channels-last memory format;
+        ``"auto"`` does so for images on a CPU only. Off by default: on one CPU thread it
+        saved under 10 % of a DCCS fit (``benchmarks/results/speed/channels_last_cpu.jsonl``;
+        ICAE and GANIM, which gain more, default to ``"auto"``). Ignored for tabular data.
     n_init : int, default=1
         Fits with seeds drawn from ``random_state`` (the first is the plain fit); the one of
         highest :meth:`score` (the mean largest cluster probability, label-free) on the

@@ -562,9 +562,12 @@ class GANIM(BaseDeepClusterer):
         :func:`torch.autocast` with bfloat16 (weights, optimiser states and loss sums stay
         float32): faster on GPUs with bfloat16 tensor cores, usually slower on CPUs without
         them. See ``benchmarks/SPEED.md`` for measured effects.
-    channels_last : bool, default=False
-        Keep image batches and convolution weights in the channels-last memory format,
-        which cuDNN and oneDNN convolutions often run faster on. Ignored for tabular data.
+    channels_last : bool or "auto", default="auto"
+        Keep image batches and convolution weights in the channels-last memory format.
+        ``"auto"`` does so for images on a CPU, where oneDNN's convolutions ran GANIM's
+        stages about 1.2x faster in it
+        (``benchmarks/results/speed/channels_last_cpu.jsonl``), and not on a GPU. Ignored
+        for tabular data.
     n_init : int, default=1
         Fits with seeds drawn from ``random_state`` (the first is the plain fit); the one of
         highest :meth:`score` (the mean largest cluster probability, label-free) on the
@@ -771,7 +774,7 @@ class GANIM(BaseDeepClusterer):
         image_shape=None,
         device="auto",
         precision="float32",
-        channels_last=False,
+        channels_last="auto",
         n_init=1,
         random_state=None,
         n_threads=1,

@@ -464,6 +464,22 @@ def test_channels_last(make, small_digits):
         make(channels_last="yes").fit(X)
 
 
+def test_channels_last_auto_follows_the_device_and_input(make, small_digits):
+    X, _ = small_digits
+    # On a CPU, "auto" is channels-last for images ...
+    est = make(channels_last="auto").fit(X)
+    assert _convs(est) and all(
+        c.weight.is_contiguous(memory_format=torch.channels_last) for c in _convs(est))
+    assert est.net_.channels_last
+    # ... and, like True, it is never applied to tabular data.
+    tab = make(channels_last="auto", image_shape="tabular").fit(X)
+    assert not tab.net_.channels_last
+    # On a GPU "auto" leaves the default layout (decided without running one).
+    spec = est._spec(len(X))
+    assert not est._channels_last(spec, torch.device("cuda", 0))
+    assert est._channels_last(spec, torch.device("cpu"))
+
+
 class ThreadProbe(Callback):
     """Records torch's intra-op thread count while training runs."""
 
