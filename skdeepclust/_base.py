@@ -439,7 +439,7 @@ class BaseDeepClusterer(ClassNamePrefixFeaturesOutMixin, ClusterMixin, Transform
     def _channels_last(self, spec: InputSpec, device) -> bool:
         """Whether image batches and convolution weights use the channels-last layout:
         never for tabular data; with ``"auto"``, for images on a CPU, where oneDNN's
-        convolutions ran faster in it (``benchmarks/results/speed/channels_last_cpu.jsonl``);
+        convolutions ran faster in it (``benchmarks/results/cpu/channels_last.jsonl``);
         on a GPU ``"auto"`` keeps the default layout (not measured there)."""
         if not spec.is_image:
             return False

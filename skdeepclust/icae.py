@@ -277,7 +277,7 @@ class ICAE(BaseDeepClusterer):
         Keep image batches and convolution weights in the channels-last memory format.
         ``"auto"`` does so for images on a CPU, where oneDNN's convolutions (above all
         their backward pass) ran ICAE about 1.25x faster in it
-        (``benchmarks/results/speed/channels_last_cpu.jsonl``), and not on a GPU. Ignored
+        (``benchmarks/results/cpu/channels_last.jsonl``), and not on a GPU. Ignored
         for tabular data.
     n_init : int, default=1
         Fits with seeds drawn from ``random_state`` (the first is the plain fit); the one of

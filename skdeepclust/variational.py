@@ -356,7 +356,7 @@ class VariationalClustering(BaseDeepClusterer):
     channels_last : bool or "auto", default=False
         Keep image batches and convolution weights in the channels-last memory format;
         ``"auto"`` does so for images on a CPU only. Off by default: on one CPU thread it
-        saved under 10 % of a fit (``benchmarks/results/speed/channels_last_cpu.jsonl``;
+        saved under 10 % of a fit (``benchmarks/results/cpu/channels_last.jsonl``;
         ICAE and GANIM, which gain more, default to ``"auto"``). Ignored for tabular data.
     n_init : int, default=1
         Fits with seeds drawn from ``random_state`` (the first is the plain fit); the one of
