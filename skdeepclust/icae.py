@@ -242,8 +242,8 @@ class ICAE(BaseDeepClusterer):
     max_epochs : int or "auto", default="auto"
         Training epochs. ``"auto"`` aims at about 1,200 optimiser steps, within 16 to
         300 epochs: on 1,797 digits that is 41 epochs of 29 batches, on 10,000 MNIST
-        images the minimum of 16 epochs (2,512 steps; 70,000 images take 16 epochs too,
-        about an hour on one CPU thread: pass a smaller ``max_epochs`` for a quick fit).
+        images the minimum of 16 epochs (2,512 steps; on 70,000 images also 16 epochs,
+        each seven times as long: pass a smaller ``max_epochs`` for a quick fit).
     batch_size : int, default=64
         Mini-batch size.
     lr : float, default=1e-3
