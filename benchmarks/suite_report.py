@@ -133,7 +133,7 @@ def dataset_section(dataset: str, records: list[dict]) -> str:
                 failures.append(f"- {name}, seed {r['seed']}: **{r.get('status')}** "
                                 f"({err.get('type')}: {msg[-1][:200] if msg else ''})")
     n = sorted({r["n_samples"] for r in records if r.get("n_samples")})
-    head = f"### {DATASET_TITLES.get(dataset, dataset)}\n\n"
+    head = f"## {DATASET_TITLES.get(dataset, dataset)}\n\n"
     refs = []
     if best_clustpy:
         refs.append(f"best ClustPy method: {best_clustpy} (ACC {clustpy[best_clustpy]:.3f})")
