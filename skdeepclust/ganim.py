@@ -679,8 +679,8 @@ class GANIM(BaseDeepClusterer):
     so within a CPU budget a short GAN stage is both better and cheaper on grey images.
     Colour images get about 400 steps: on 10,000 CIFAR-10 images (Intel Xeon, one thread)
     79 steps gave ACC 0.194 / 0.193 / 0.203 for seeds 0-2 in about 240 s, below KMeans'
-    0.207, and 395 steps (5 epochs) 0.216 / 0.235 (seeds 0 / 1; NMI 0.110 / 0.127 against
-    0.057 / 0.064) in about 875 s. The paper does not say how the
+    0.207, and 395 steps (5 epochs) 0.216 / 0.235 / 0.237 (NMI 0.120 against 0.064 on
+    average) in 835-861 s. The paper does not say how the
     "lowest loss" head is chosen; here it is its full-data loss after training. For
     tabular input the generator and discriminator are MLPs and there is no Sobel block.
 
