@@ -917,9 +917,9 @@ class GANIM(BaseDeepClusterer):
     def _default_augmentation(self, spec):
         return None  # the paper trains the GAN on the plain images
 
-    #: GAN steps of ``gan_epochs="auto"`` for one-channel images and tabular data, and for
-    #: colour images (see the Notes for the measurements).
+    #: GAN steps of ``gan_epochs="auto"`` for one-channel images and tabular data.
     _AUTO_GAN_STEPS = 75
+    #: The same for colour images (see the Notes for the measurements of both).
     _AUTO_GAN_STEPS_COLOUR = 400
 
     def _gan_epochs(self, spec: InputSpec) -> int:
