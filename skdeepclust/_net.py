@@ -11,6 +11,7 @@ also where a distributed fit averages the gradients (see :mod:`skdeepclust._dist
 from __future__ import annotations
 
 import inspect
+import math
 from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager
 
@@ -63,6 +64,16 @@ def shard_order(order: Tensor, rank: int = 0, world_size: int = 1) -> Tensor:
     if pad:
         order = torch.cat([order, order[:pad].repeat(-(-pad // n))[:pad]])
     return order[rank::world_size]
+
+
+def normalised_entropy(sizes: Tensor) -> float:
+    """Entropy of the cluster-size distribution ``sizes / sizes.sum()`` over ``log K``: 1
+    when all ``K`` clusters are equal, 0 when one holds everything (0 also for K = 1)."""
+    p = sizes.double() / sizes.sum().clamp_min(1)
+    k = p.numel()
+    if k < 2:
+        return 0.0
+    return float(-(p * p.clamp_min(1e-300).log()).sum() / math.log(k))
 
 
 class DeviceBatches:
@@ -420,10 +431,23 @@ class ClusterNet(NeuralNet):
             sums[name] = v if name not in sums else sums[name] + v
             counts[name] = counts.get(name, 0) + 1
 
+    def record_assignments(self, logits: Tensor) -> None:
+        """Count the batch's argmax clusters; at the epoch's end ``history`` gets
+        ``cluster_entropy``, the entropy of the epoch's cluster sizes over ``log K``
+        (1 for equal sizes, 0 when one cluster takes every sample). Free of host syncs:
+        the counts stay on the device until the epoch ends."""
+        # A comparison rather than bincount / one_hot, which sync with the host on a GPU.
+        k = logits.shape[1]
+        labels = logits.detach().argmax(dim=1)
+        counts = (labels[:, None] == torch.arange(k, device=labels.device)).sum(dim=0)
+        sizes = self._cluster_sizes
+        self._cluster_sizes = counts if sizes is None else sizes + counts
+
     def on_epoch_begin(self, net, **kwargs):
         super().on_epoch_begin(net, **kwargs)
         self._term_sums: dict[str, Tensor] = {}
         self._term_counts: dict[str, int] = {}
+        self._cluster_sizes: Tensor | None = None
 
     def on_epoch_end(self, net, **kwargs):
         # One host sync per epoch for all terms, rather than one per term and batch.
@@ -436,6 +460,11 @@ class ClusterNet(NeuralNet):
                 means = _dist.all_reduce_mean(means)
             for name, value in zip(names, means.tolist()):
                 self.history.record(name, value)
+        if self._cluster_sizes is not None:
+            sizes = self._cluster_sizes.double()
+            if self.world_size > 1:  # the sizes over every rank's shard
+                sizes = _dist.all_reduce_mean(sizes)
+            self.history.record("cluster_entropy", normalised_entropy(sizes))
         super().on_epoch_end(net, **kwargs)
 
     def _sync_epoch(self) -> None:

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from skorch.callbacks import Callback
 
-__all__ = ["CosineLR", "EpochProgress", "LossWeightSchedule", "TrainingStages"]
+__all__ = ["CollapseGuard", "CosineLR", "EpochProgress", "LossWeightSchedule", "TrainingStages"]
 
 
 class TrainingStages(Callback):
@@ -105,6 +105,57 @@ class LossWeightSchedule(Callback):
         w = self.value_at(len(net.history))
         net.criterion_.weights[self.term] = w
         net.history.record(f"{self.term}_weight", w)
+
+
+class CollapseGuard(Callback):
+    """Turn a loss term on for the rest of the fit once the clusters collapse.
+
+    At the end of each epoch from ``start`` on it reads ``cluster_entropy`` from
+    ``history`` (the entropy of the epoch's cluster sizes over ``log K``, recorded by nets
+    that call :meth:`~skdeepclust._net.ClusterNet.record_assignments`). The first time
+    it falls below ``threshold`` the term ``term`` gets at least ``weight`` from the next
+    epoch to the end of the fit, and ``history`` records the weight in
+    ``"<term>_weight"``. Labels are never used: it watches the model's own assignments.
+    DCCS uses it to bring its balance term back when its critic lets the clusters
+    collapse (``collapse_threshold``).
+
+    Parameters
+    ----------
+    term : str, default="balance"
+        Name of the loss term to turn on.
+    threshold : float, default=0.5
+        Normalised size entropy below which the clusters count as collapsed; 0 never
+        triggers.
+    weight : float, default=1.0
+        Smallest weight of ``term`` once triggered (a larger scheduled weight is kept).
+    start : int, default=1
+        First epoch (counted from 1) whose entropy is checked, e.g. the first epoch after
+        a warm-up that holds the clusters apart.
+    """
+
+    def __init__(self, term: str = "balance", threshold: float = 0.5, weight: float = 1.0,
+                 start: int = 1):
+        self.term = term
+        self.threshold = threshold
+        self.weight = weight
+        self.start = start
+
+    def on_train_begin(self, net, **kwargs):
+        self.triggered_at_: int | None = None  # the epoch whose entropy triggered it
+
+    def on_epoch_begin(self, net, **kwargs):
+        if self.triggered_at_ is None:
+            return
+        w = max(float(self.weight), net.criterion_.weight(self.term))
+        net.criterion_.weights[self.term] = w
+        net.history.record(f"{self.term}_weight", w)
+
+    def on_epoch_end(self, net, **kwargs):
+        epoch = len(net.history)
+        entropy = net.history[-1].get("cluster_entropy")
+        if (self.triggered_at_ is None and epoch >= self.start and entropy is not None
+                and entropy < self.threshold):
+            self.triggered_at_ = epoch
 
 
 class EpochProgress(Callback):

@@ -7,10 +7,11 @@ ECCV 2020, arXiv:2007.10004. Authors' code: https://github.com/sKamiJ/DCCS.
 from __future__ import annotations
 
 import inspect
+from numbers import Real
 
 import torch
 import torch.nn.functional as F
-from sklearn.utils._param_validation import StrOptions
+from sklearn.utils._param_validation import Interval, StrOptions
 from torch import Tensor, nn
 
 from . import augment as _augment
@@ -24,6 +25,7 @@ from ._base import (
 )
 from ._data import InputSpec
 from ._net import ClusterNet
+from .callbacks import CollapseGuard
 from .losses import (
     categorical_kl,
     gradient_penalty,
@@ -178,6 +180,7 @@ class DCCSNet(ClusterNet):
         X_aug = self.augment(X) if self.weight("aug") else None
         logits_aug = self.module_(X_aug)[0] if X_aug is not None else None  # own BN batch
         z, logits, features = self.latent(X)
+        self.record_assignments(logits)  # history "cluster_entropy" (collapse_threshold)
         if self.weight("mi"):
             # Negatives: z of another image of the batch (a random cyclic shift, so that no
             # pair is matched by chance); of the global batch when distributed, so that a
@@ -315,6 +318,13 @@ class DCCS(BaseDeepClusterer):
         addition to the paper: at the start the critic lets most images fall into a few
         clusters, and the MI term leaves chance only after 20-30 epochs on 10,000 MNIST
         images; the warm-up spreads them at once (see Notes; history ``balance_weight``).
+    collapse_threshold : float, default=0.5
+        When the clusters collapse after the warm-up, the balance term comes back, at
+        weight ``max(1, balance_weight)``, for the rest of the fit. They count as
+        collapsed once ``cluster_entropy`` (history: the entropy of an epoch's cluster
+        sizes over ``log K``, 1 for equal sizes) falls below this value; 0 never. An
+        addition to the paper, label-free: the paper's prior is uniform over the clusters,
+        and this restores that prior where its critic fails to (see Notes).
     n_critic : int, default=4
         Critic steps per encoder step (Algorithm 1).
     grayscale : bool, default=True
@@ -518,6 +528,7 @@ class DCCS(BaseDeepClusterer):
         "decoder_weight": [WEIGHT],
         "balance_weight": [WEIGHT],
         "balance_warmup": [NON_NEGATIVE_INT, StrOptions({"auto"})],
+        "collapse_threshold": [Interval(Real, 0, 1, closed="both")],
         "n_critic": [NON_NEGATIVE_INT],
         "prior_std": [POSITIVE_REAL],
         "grayscale": ["boolean"],
@@ -537,6 +548,7 @@ class DCCS(BaseDeepClusterer):
         decoder_weight=1.0,
         balance_weight=0.0,
         balance_warmup="auto",
+        collapse_threshold=0.5,
         n_critic=4,
         grayscale=True,
         max_epochs="auto",
@@ -566,6 +578,7 @@ class DCCS(BaseDeepClusterer):
         self.decoder_weight = decoder_weight
         self.balance_weight = balance_weight
         self.balance_warmup = balance_warmup
+        self.collapse_threshold = collapse_threshold
         self.n_critic = n_critic
         self.grayscale = grayscale
         self.max_epochs = max_epochs
@@ -636,10 +649,22 @@ class DCCS(BaseDeepClusterer):
     def _default_augmentation(self, spec):
         return _dccs_augmentation(spec)
 
+    def _warmup_epochs(self, max_epochs: int) -> int:
+        return max_epochs // 8 if self.balance_warmup == "auto" else int(self.balance_warmup)
+
+    def _method_callbacks(self, spec, max_epochs):
+        # After the schedules (run first), so that a triggered guard overrides them.
+        if not self.collapse_threshold:
+            return []
+        return [("collapse_guard", CollapseGuard(
+            "balance", threshold=float(self.collapse_threshold),
+            weight=max(1.0, float(self.balance_weight)),
+            start=self._warmup_epochs(max_epochs) + 1))]
+
     def _weight_schedules(self, max_epochs):
         # The balance warm-up: max(1, balance_weight) for the first epochs, then
         # balance_weight (see balance_warmup).
-        warmup = max_epochs // 8 if self.balance_warmup == "auto" else int(self.balance_warmup)
+        warmup = self._warmup_epochs(max_epochs)
         if warmup < 1:
             return {}
         milestones = [(1, max(1.0, float(self.balance_weight)))]

@@ -73,3 +73,34 @@ def test_training_stages_drive_begin_stage(small_digits, monkeypatch):
     assert est.history_[:, "stage"] == ["pre", "main", "main", "main"]
     # Called once per stage, before the stage's first batch, with the training data.
     assert seen == [(1, "pre", (len(X), 1, 8, 8)), (2, "main", (len(X), 1, 8, 8))]
+
+
+def test_normalised_entropy_of_cluster_sizes():
+    import torch
+
+    from skdeepclust._net import normalised_entropy
+
+    assert normalised_entropy(torch.tensor([5, 5, 5, 5])) == pytest.approx(1.0)
+    assert normalised_entropy(torch.tensor([0, 12, 0, 0])) == pytest.approx(0.0)
+    # Two of four clusters used equally: log 2 / log 4.
+    assert normalised_entropy(torch.tensor([3, 0, 3, 0])) == pytest.approx(0.5)
+    assert normalised_entropy(torch.tensor([7])) == 0.0
+
+
+def test_collapse_guard_turns_the_term_on_for_the_rest_of_the_fit(small_digits):
+    X, _ = small_digits
+    kw = dict(n_clusters=4, max_epochs=6, balance_warmup=2, random_state=0)
+    off = DCCS(collapse_threshold=0.0, **kw).fit(X)
+    entropy = off.history_[:, "cluster_entropy"]
+    assert all(0.0 <= e <= 1.0 for e in entropy)  # recorded every epoch, normalised
+    assert off.history_[:, "balance_weight"] == [1.0, 1.0, 0.0, 0.0, 0.0, 0.0]
+    # Entropy below the threshold at epoch 3 (the first after the warm-up): the balance
+    # term is back from epoch 4 to the end, whatever the later entropies.
+    on = DCCS(collapse_threshold=1.0, **kw).fit(X)
+    assert on.history_[2]["cluster_entropy"] < 1.0
+    assert on.history_[:, "balance_weight"] == [1.0, 1.0, 0.0, 1.0, 1.0, 1.0]
+    assert all("balance" in h for h in on.history_[3:])
+    # A threshold under every entropy seen never triggers: the fit is the unguarded one.
+    low = DCCS(collapse_threshold=min(entropy) - 1e-3, **kw).fit(X)
+    assert low.history_[:, "balance_weight"] == off.history_[:, "balance_weight"]
+    np.testing.assert_array_equal(low.labels_, off.labels_)

@@ -135,9 +135,10 @@ def test_balance_term_is_off_by_default_and_evens_out_the_clusters(small_digits)
     off = DCCS(n_clusters=4, max_epochs=3, random_state=0).fit(X)
     assert "balance" not in off.history_[-1]
     # Without the critic nothing else balances the clusters: the balance term alone must
-    # bring the mean cluster probability over the data set towards uniform.
+    # bring the mean cluster probability over the data set towards uniform (the collapse
+    # guard, which would turn it on in the base fit, is off).
     kw = dict(n_clusters=4, max_epochs=15, n_critic=0, adv_weight=0.0, mi_weight=0.0,
-              balance_warmup=0, random_state=0)
+              balance_warmup=0, collapse_threshold=0.0, random_state=0)
     base = DCCS(**kw).fit(X)
     bal = DCCS(balance_weight=5.0, **kw).fit(X)
     hist = bal.history_
@@ -202,7 +203,8 @@ def test_bad_method_params(small_digits):
     for params, match in [({"style_dim": 0}, "style_dim"), ({"n_critic": -1}, "n_critic"),
                           ({"prior_std": 0.0}, "prior_std"), ({"grayscale": "yes"}, "grayscale"),
                           ({"balance_warmup": -1}, "balance_warmup"),
-                          ({"balance_warmup": "long"}, "balance_warmup")]:
+                          ({"balance_warmup": "long"}, "balance_warmup"),
+                          ({"collapse_threshold": 1.5}, "collapse_threshold")]:
         with pytest.raises(ValueError, match=match):
             DCCS(max_epochs=1, **params).fit(X)
 
