@@ -251,6 +251,22 @@ def _versions(library: str) -> dict:
     return out
 
 
+def _record_training(record: dict, est) -> None:
+    """What the fit's history says about its training (skdeepclust estimators): epochs
+    run, the cluster-size entropy per epoch where the method records it, and the epoch
+    whose entropy triggered a collapse guard (``None``: never)."""
+    history = getattr(est, "history_", None)
+    if history is None:
+        return
+    record["n_epochs"] = len(history)
+    if "cluster_entropy" in history[-1]:
+        record["cluster_entropy"] = [round(float(h.get("cluster_entropy", float("nan"))), 4)
+                                     for h in history]
+    guards = dict(est.net_.callbacks_).get("collapse_guard")
+    if guards is not None:
+        record["collapse_guard_epoch"] = guards.triggered_at_
+
+
 def fit_one(spec: dict) -> dict:
     """Fit one configuration and return its record (the child's work)."""
     import numpy as np
@@ -279,6 +295,7 @@ def fit_one(spec: dict) -> dict:
         labels = np.asarray(est.labels_)
         record.update(clustering_report(y, labels))
         record["n_clusters_found"] = int(len(np.unique(labels)))
+        _record_training(record, est)
         record["status"] = "ok"
     except Exception as exc:  # a failed fit is a result: record it, never crash the suite
         record["status"] = "failed"
