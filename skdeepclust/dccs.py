@@ -314,10 +314,12 @@ class DCCS(BaseDeepClusterer):
         Epochs at the start of training during which the balance term has weight
         ``max(1, balance_weight)``; afterwards it has ``balance_weight`` (by default 0,
         the paper's objective). ``"auto"`` is ``max_epochs // 8`` (17 of the 138 epochs on
-        the digits, 15 of 120 on 10,000 MNIST images); 0 turns the warm-up off. An
-        addition to the paper: at the start the critic lets most images fall into a few
-        clusters, and the MI term leaves chance only after 20-30 epochs on 10,000 MNIST
-        images; the warm-up spreads them at once (see Notes; history ``balance_weight``).
+        the digits, 15 of 120 on 10,000 MNIST images); 0 turns the warm-up off (with
+        ``collapse_threshold=0`` too, training follows the paper's objective from the
+        first step). An addition to the paper: at the start the critic lets most images
+        fall into a few clusters, and the MI term leaves chance only after 20-30 epochs on
+        10,000 MNIST images; the warm-up spreads them at once (see Notes; history
+        ``balance_weight``).
     collapse_threshold : float, default=0.6
         After the warm-up, the clusters count as collapsed once an epoch's
         ``cluster_entropy`` (history: the entropy of the cluster sizes of the epoch's
