@@ -101,6 +101,6 @@ def test_collapse_guard_turns_the_term_on_for_the_rest_of_the_fit(small_digits):
     assert on.history_[:, "balance_weight"] == [1.0, 1.0, 0.0, 1.0, 1.0, 1.0]
     assert all("balance" in h for h in on.history_[3:])
     # A threshold under every entropy seen never triggers: the fit is the unguarded one.
-    low = DCCS(collapse_threshold=min(entropy) - 1e-3, **kw).fit(X)
+    low = DCCS(collapse_threshold=max(min(entropy) - 1e-3, 0.0), **kw).fit(X)
     assert low.history_[:, "balance_weight"] == off.history_[:, "balance_weight"]
     np.testing.assert_array_equal(low.labels_, off.labels_)
