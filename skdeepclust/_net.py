@@ -436,12 +436,11 @@ class ClusterNet(NeuralNet):
         ``cluster_entropy``, the entropy of the epoch's cluster sizes over ``log K``
         (1 for equal sizes, 0 when one cluster takes every sample). Free of host syncs:
         the counts stay on the device until the epoch ends."""
-        # A comparison rather than bincount / one_hot, which sync with the host on a GPU.
-        k = logits.shape[1]
         labels = logits.detach().argmax(dim=1)
-        counts = (labels[:, None] == torch.arange(k, device=labels.device)).sum(dim=0)
-        sizes = self._cluster_sizes
-        self._cluster_sizes = counts if sizes is None else sizes + counts
+        if self._cluster_sizes is None:  # one buffer per epoch, added into in place
+            self._cluster_sizes = labels.new_zeros(logits.shape[1])
+        # index_add_ rather than bincount / one_hot, which sync with the host on a GPU.
+        self._cluster_sizes.index_add_(0, labels, torch.ones_like(labels))
 
     def on_epoch_begin(self, net, **kwargs):
         super().on_epoch_begin(net, **kwargs)
